@@ -1,0 +1,63 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "racecar-host",
+    products: [
+        .executable(name: "racecar-host", targets: ["racecar-host"]),
+        .library(name: "RacecarSDK", targets: ["RacecarSDK"]),
+        .library(name: "EchoConsumer", type: .dynamic, targets: ["EchoConsumer"]),
+        .library(name: "ArchiveEventsConsumer", type: .dynamic, targets: ["ArchiveEventsConsumer"]),
+        .library(name: "GeoCodingConsumer", type: .dynamic, targets: ["GeoCodingConsumer"]),
+        .library(name: "CountingCConsumer", type: .dynamic, targets: ["CountingCConsumer"]),
+        .library(name: "ScriptedTestConsumers", type: .dynamic, targets: ["ScriptedTestConsumers"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // The plugin contract: the C header plugin authors read, and the Swift layer over it.
+        .target(name: "CRacecarPlugin", path: "SDK/CRacecarPlugin"),
+        .target(name: "RacecarSDK", dependencies: ["CRacecarPlugin"], path: "SDK/RacecarSDK"),
+
+        // The host.
+        .systemLibrary(
+            name: "CRdKafka",
+            path: "Sources/CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(
+            name: "RacecarHost",
+            dependencies: [
+                "CRacecarPlugin",
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "racecar-host",
+            dependencies: [
+                "RacecarHost",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Consumers we ship.
+        .target(name: "EchoConsumer", dependencies: ["RacecarSDK"], path: "Plugins/EchoConsumer"),
+        .target(name: "ArchiveEventsConsumer", dependencies: ["RacecarSDK"], path: "Plugins/ArchiveEventsConsumer"),
+        .target(name: "GeoCodingConsumer", dependencies: ["RacecarSDK"], path: "Plugins/GeoCodingConsumer"),
+        .target(name: "CountingCConsumer", dependencies: ["CRacecarPlugin"], path: "Plugins/CountingCConsumer", publicHeadersPath: "."),
+
+        // Tests.
+        .target(name: "ScriptedTestConsumers", dependencies: ["RacecarSDK"], path: "Tests/Plugins/ScriptedTestConsumers"),
+        .testTarget(
+            name: "RacecarHostTests",
+            dependencies: ["RacecarHost", "CRdKafka"]
+        ),
+    ]
+)
+

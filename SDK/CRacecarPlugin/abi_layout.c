@@ -1,0 +1,17 @@
+// Compile-time guards for the ABI: the layout of these structs is a promise to
+// every plugin ever built, so a change that moves a field fails the build here.
+#include "racecar_plugin.h"
+
+_Static_assert(offsetof(racecar_message, struct_size) == 0, "struct_size must come first");
+_Static_assert(offsetof(racecar_consumer_descriptor, struct_size) == 0, "struct_size must come first");
+_Static_assert(offsetof(racecar_plugin_descriptor, struct_size) == 0, "struct_size must come first");
+_Static_assert(offsetof(racecar_consumer_vtable, struct_size) == 0, "struct_size must come first");
+_Static_assert(offsetof(racecar_host_api, struct_size) == 0, "struct_size must come first");
+#if defined(__x86_64__) || defined(__aarch64__)
+_Static_assert(sizeof(racecar_message) == 96, "racecar_message v1.0 layout changed");
+_Static_assert(sizeof(racecar_consumer_descriptor) == 64, "racecar_consumer_descriptor v1.0 layout changed");
+_Static_assert(sizeof(racecar_plugin_descriptor) == 48, "racecar_plugin_descriptor v1.0 layout changed");
+_Static_assert(sizeof(racecar_consumer_vtable) == 48, "racecar_consumer_vtable v1.0 layout changed");
+_Static_assert(sizeof(racecar_host_api) == 32, "racecar_host_api v1.0 layout changed");
+_Static_assert(sizeof(racecar_produce_request) == 96, "racecar_produce_request v1.0 layout changed");
+#endif

@@ -1,0 +1,330 @@
+/*
+ * racecar_plugin.h -- the racecar-host plugin ABI.
+ *
+ * This header is the whole contract between the racecar-host executable and a
+ * consumer plugin: a shared library (.so) that exports the entry points at the
+ * bottom of this file. Read it top to bottom; it is written as a manual.
+ *
+ * The model (borrowed from Racecar): a consumer is a small object with
+ * `process(message)` or `process_batch(messages)`. The host owns everything
+ * else: Kafka, the consumer group, offsets, pausing and retrying, producing,
+ * shutdown, logging and metrics.
+ *
+ * Rules that hold everywhere:
+ *
+ *  - Versioning. The ABI has a major and a minor version. The major version is
+ *    part of the entry symbol names (`..._v1`). A plugin whose descriptor names
+ *    another major, or a newer minor than the host knows, is refused before any
+ *    of its code with effects runs.
+ *  - Extensible structs. Every struct that crosses the boundary starts with
+ *    `struct_size`, set to `sizeof` of the struct as the writer compiled it.
+ *    Fields are only ever appended. A reader looks only at the fields that
+ *    `struct_size` covers and treats the rest as zero, so a plugin built
+ *    against an older header keeps loading in a newer host.
+ *  - Arrays of extensible structs are arrays of pointers, so that each element
+ *    may have its own size.
+ *  - No exceptions, no Swift errors, no longjmp across the boundary. Functions
+ *    return a `racecar_status` and describe failures in a host-provided error
+ *    buffer (see `racecar_error_buffer`).
+ *  - Memory. Everything the host passes in is borrowed: valid only until the
+ *    call returns. Everything the plugin hands out in its descriptor must stay
+ *    valid, unchanged, for the life of the process (static storage is ideal).
+ *  - Threads. One consumer instance is never called concurrently: every call
+ *    for an instance comes from one host thread at a time. Host API functions
+ *    may be called from the thread that is currently calling into the
+ *    instance.
+ *  - Never unloaded. The host loads plugins with RTLD_NOW | RTLD_LOCAL and
+ *    never calls dlclose (Swift libraries cannot be unloaded safely).
+ */
+#ifndef RACECAR_PLUGIN_H
+#define RACECAR_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Bumped when a change breaks existing plugins; part of the symbol names. */
+#define RACECAR_ABI_MAJOR 1
+/** Bumped when fields or functions are appended; older plugins keep working. */
+#define RACECAR_ABI_MINOR 0
+
+/* ------------------------------------------------------------------------ */
+/* Status codes and errors                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** What a plugin or host function reports. */
+typedef enum racecar_status {
+    /** The call did what it was asked to do. */
+    RACECAR_OK = 0,
+    /**
+     * The call failed and may succeed later. For `process` and
+     * `process_batch`: the host pauses the message's partition, waits
+     * `pause_timeout`, and calls again with the same message (nothing is
+     * skipped). For `create`: the host exits with the error message.
+     */
+    RACECAR_ERROR = 1
+} racecar_status;
+
+/**
+ * Host-provided storage for a failure description.
+ *
+ * When a function returns `RACECAR_ERROR` it should write a NUL-terminated,
+ * human-readable message into `message` (at most `capacity` bytes, including
+ * the NUL). The host logs it with the topic, partition and offset involved.
+ * The buffer is borrowed for the duration of the call.
+ */
+typedef struct racecar_error_buffer {
+    size_t struct_size;
+    char *message;
+    size_t capacity;
+} racecar_error_buffer;
+
+/* ------------------------------------------------------------------------ */
+/* Messages                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** One Kafka header. Name and value are borrowed, like the message. */
+typedef struct racecar_header {
+    size_t struct_size;
+    /** NUL-terminated header name. */
+    const char *name;
+    /** Header value bytes; NULL for a null value. Not NUL-terminated. */
+    const void *value;
+    size_t value_length;
+} racecar_header;
+
+/**
+ * A consumed message.
+ *
+ * All pointers are borrowed straight from librdkafka's buffers (no copy) and
+ * are valid only until `process` / `process_batch` returns. Copy what you
+ * need to keep.
+ */
+typedef struct racecar_message {
+    size_t struct_size;
+    /** NUL-terminated topic name. */
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    /** Key bytes, or NULL when the message has no key. */
+    const void *key;
+    size_t key_length;
+    /** Value bytes, or NULL for a tombstone. */
+    const void *value;
+    size_t value_length;
+    /** Milliseconds since the Unix epoch, or -1 when the broker gave none. */
+    int64_t timestamp_ms;
+    /**
+     * How many times in a row processing of this partition has failed just
+     * before this call: 0 on a first attempt, 1 on the first retry, and so on.
+     */
+    int32_t retries_count;
+    const racecar_header *const *headers;
+    size_t header_count;
+} racecar_message;
+
+/* ------------------------------------------------------------------------ */
+/* The host API: what a consumer can ask of the host                         */
+/* ------------------------------------------------------------------------ */
+
+/** Opaque: the host's side of one consumer instance. */
+typedef struct racecar_host racecar_host;
+
+/** Severity for `racecar_host_api.log`. */
+typedef enum racecar_log_level {
+    RACECAR_LOG_DEBUG = 0,
+    RACECAR_LOG_INFO = 1,
+    RACECAR_LOG_WARNING = 2,
+    RACECAR_LOG_ERROR = 3
+} racecar_log_level;
+
+/** Use as `racecar_produce_request.partition` to let the partitioner pick. */
+#define RACECAR_PARTITION_ANY (-1)
+
+/**
+ * A message to produce. Every pointer is borrowed for the duration of the
+ * `produce` call only: the host copies what it needs.
+ */
+typedef struct racecar_produce_request {
+    size_t struct_size;
+    /** NUL-terminated topic name. Required. */
+    const char *topic;
+    const void *key;
+    size_t key_length;
+    const void *value;
+    size_t value_length;
+    const racecar_header *const *headers;
+    size_t header_count;
+    /** An explicit partition, or RACECAR_PARTITION_ANY. */
+    int32_t partition;
+    /**
+     * Bytes hashed by the partitioner instead of the key, or NULL to hash the
+     * key. Ignored when `partition` is explicit.
+     */
+    const void *partition_key;
+    size_t partition_key_length;
+    /** Milliseconds since the Unix epoch, or 0 for "now". */
+    int64_t timestamp_ms;
+} racecar_produce_request;
+
+/**
+ * Functions the host offers to each consumer instance.
+ *
+ * Every function takes the `racecar_host *` that was passed to `create`.
+ * Call them only from inside a call the host made into that instance.
+ * The table itself lives as long as the process.
+ */
+typedef struct racecar_host_api {
+    size_t struct_size;
+    /**
+     * Enqueues a message for delivery; it does not wait for the broker.
+     * Returns RACECAR_ERROR (with a message) when the request is invalid or
+     * the local queue is full.
+     *
+     * The host delivers everything a `process` / `process_batch` call
+     * produced before it stores that call's offsets: a message is never
+     * committed before its outputs are acknowledged.
+     */
+    racecar_status (*produce)(racecar_host *host, const racecar_produce_request *request,
+                              racecar_error_buffer *error);
+    /**
+     * Blocks until everything this instance produced so far is acknowledged
+     * by the broker, or failed. Returns RACECAR_ERROR, naming the first
+     * failure, if any delivery failed.
+     */
+    racecar_status (*deliver)(racecar_host *host, racecar_error_buffer *error);
+    /**
+     * Writes a line to the host's log, tagged with the consumer's name.
+     * `host` may be NULL (from `racecar_plugin_init_v1`) for plugin-wide lines.
+     */
+    void (*log)(racecar_host *host, racecar_log_level level, const char *message);
+} racecar_host_api;
+
+/* ------------------------------------------------------------------------ */
+/* Consumers                                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct racecar_consumer_descriptor racecar_consumer_descriptor;
+
+/**
+ * The functions of one consumer. Either `process` or `process_batch` must be
+ * set; when both are, the host uses `process_batch`. Unused entries are NULL.
+ *
+ * Threads: the host calls every function of one instance from one thread at
+ * a time, never concurrently.
+ */
+typedef struct racecar_consumer_vtable {
+    size_t struct_size;
+    /**
+     * Creates an instance of `consumer` (the descriptor it was listed with,
+     * so one function can serve several consumers). Store whatever you need
+     * in `*instance`; the host passes it back to every other function. `host` and `host_api` stay
+     * valid until `destroy` returns. Return RACECAR_ERROR to abort start-up
+     * (the host exits non-zero with the message).
+     */
+    racecar_status (*create)(const racecar_consumer_descriptor *consumer, racecar_host *host,
+                             const racecar_host_api *host_api, void **instance, racecar_error_buffer *error);
+    /** Processes one message. See racecar_status for what an error does. */
+    racecar_status (*process)(void *instance, const racecar_message *message, racecar_error_buffer *error);
+    /**
+     * Processes `count` messages, all from one partition, in offset order
+     * (at most `fetch_messages` of them).
+     *
+     * On RACECAR_ERROR, set `*processed_count` to the number of leading
+     * messages that were handled completely (it starts at 0): their offsets
+     * are stored and only the rest is retried.
+     */
+    racecar_status (*process_batch)(void *instance, const racecar_message *const *messages, size_t count,
+                                    size_t *processed_count, racecar_error_buffer *error);
+    /**
+     * Called once on shutdown after the last `process` call, before the
+     * final delivery and commit: close files and connections here. May
+     * produce. Optional.
+     */
+    void (*teardown)(void *instance);
+    /** Frees the instance. Called last. Optional. */
+    void (*destroy)(void *instance);
+} racecar_consumer_vtable;
+
+/** A topic the consumer subscribes to. */
+typedef struct racecar_subscription {
+    size_t struct_size;
+    /** NUL-terminated topic name. */
+    const char *topic;
+    /**
+     * Non-zero: a group with no committed offset starts at the oldest
+     * message; zero: at the next new message. Racecar's default is non-zero.
+     */
+    int start_from_beginning;
+} racecar_subscription;
+
+/**
+ * One consumer a plugin offers, with its compiled-in defaults. An operator
+ * can override every default in racecar.yml, the environment or flags.
+ */
+struct racecar_consumer_descriptor {
+    size_t struct_size;
+    /** The name the operator passes on the command line, e.g. "EchoConsumer". */
+    const char *name;
+    const racecar_subscription *const *subscriptions;
+    size_t subscription_count;
+    /** Consumer group id, or NULL to derive one from `name`. */
+    const char *group_id;
+    /** Largest batch for `process_batch`, or 0 for the host's default. */
+    int32_t fetch_messages;
+    /** Longest broker wait for a fetch in milliseconds, or 0 for the default. */
+    int32_t max_wait_time_ms;
+    const racecar_consumer_vtable *vtable;
+    /** Anything the plugin wants to find again in `create`; the host never reads it. */
+    const void *user_data;
+};
+
+/** What a plugin is: returned by `racecar_plugin_abi_v1`. */
+typedef struct racecar_plugin_descriptor {
+    size_t struct_size;
+    /** Set to RACECAR_ABI_MAJOR and RACECAR_ABI_MINOR as compiled. */
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    /** Free-form version of the SDK the plugin was built with, or NULL. */
+    const char *sdk_version;
+    /** Compiler/toolchain the plugin was built with, or NULL. */
+    const char *toolchain;
+    const racecar_consumer_descriptor *const *consumers;
+    size_t consumer_count;
+} racecar_plugin_descriptor;
+
+/* ------------------------------------------------------------------------ */
+/* Entry points: what a plugin exports                                       */
+/* ------------------------------------------------------------------------ */
+
+/** The exported name of the descriptor function for ABI major 1. */
+#define RACECAR_PLUGIN_ABI_SYMBOL "racecar_plugin_abi_v1"
+/** The exported name of the optional init function for ABI major 1. */
+#define RACECAR_PLUGIN_INIT_SYMBOL "racecar_plugin_init_v1"
+
+/**
+ * Required. Returns the plugin's static descriptor. Must be pure: no I/O, no
+ * threads, no global state changes; the host calls it before deciding
+ * whether to trust the plugin at all.
+ */
+const racecar_plugin_descriptor *racecar_plugin_abi_v1(void);
+
+/**
+ * Optional. Called once, after the descriptor was accepted and before any
+ * consumer is created: set up process-wide state here. Return RACECAR_ERROR
+ * with a message to stop the host.
+ */
+racecar_status racecar_plugin_init_v1(const racecar_host_api *host_api, racecar_error_buffer *error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RACECAR_PLUGIN_H */

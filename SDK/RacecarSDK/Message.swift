@@ -1,0 +1,57 @@
+import CRacecarPlugin
+
+/// A consumed Kafka message, borrowed from the host without copying.
+///
+/// - Important: A message and the buffers it exposes are valid only during the
+///   `process` or `processBatch` call that received it. Copy what you need to keep
+///   (``value`` and ``key`` return copies).
+public struct Message {
+    @usableFromInline
+    let raw: UnsafePointer<racecar_message>
+
+    init(_ raw: UnsafePointer<racecar_message>) {
+        self.raw = raw
+    }
+
+    /// The topic the message came from.
+    public var topic: String { String(cString: raw.pointee.topic) }
+    /// The partition the message came from.
+    public var partition: Int32 { raw.pointee.partition }
+    /// The message's offset within its partition.
+    public var offset: Int64 { raw.pointee.offset }
+    /// How many times in a row processing of this partition failed just before this call.
+    public var retriesCount: Int { Int(raw.pointee.retries_count) }
+
+    /// When the message was created, in milliseconds since the Unix epoch, if known.
+    public var timestampMilliseconds: Int64? {
+        raw.pointee.timestamp_ms >= 0 ? raw.pointee.timestamp_ms : nil
+    }
+
+    /// The value bytes, borrowed; `nil` for a tombstone.
+    public var valueBytes: UnsafeRawBufferPointer? {
+        raw.pointee.value.map { UnsafeRawBufferPointer(start: $0, count: raw.pointee.value_length) }
+    }
+
+    /// The key bytes, borrowed; `nil` when the message has no key.
+    public var keyBytes: UnsafeRawBufferPointer? {
+        raw.pointee.key.map { UnsafeRawBufferPointer(start: $0, count: raw.pointee.key_length) }
+    }
+
+    /// The value decoded as UTF-8 (a copy); `nil` for a tombstone.
+    public var value: String? { valueBytes.map { String(decoding: $0, as: UTF8.self) } }
+
+    /// The key decoded as UTF-8 (a copy); `nil` when the message has no key.
+    public var key: String? { keyBytes.map { String(decoding: $0, as: UTF8.self) } }
+
+    /// The message's headers as name/value pairs in their original order, values decoded as
+    /// UTF-8 (`nil` for a null value).
+    public var headers: [(name: String, value: String?)] {
+        (0..<raw.pointee.header_count).compactMap { index in
+            guard let header = raw.pointee.headers[index] else { return nil }
+            let value = header.pointee.value.map {
+                String(decoding: UnsafeRawBufferPointer(start: $0, count: header.pointee.value_length), as: UTF8.self)
+            }
+            return (String(cString: header.pointee.name), value)
+        }
+    }
+}

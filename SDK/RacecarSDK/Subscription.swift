@@ -1,0 +1,13 @@
+/// A topic a consumer subscribes to, like Racecar's `subscribes_to`.
+public struct Subscription: Sendable, Hashable {
+    /// The topic name.
+    public var topic: String
+    /// Where a group with no committed offset starts: the oldest message (`true`, the
+    /// default, as in Racecar) or the next new one.
+    public var startFromBeginning: Bool
+
+    public init(_ topic: String, startFromBeginning: Bool = true) {
+        self.topic = topic
+        self.startFromBeginning = startFromBeginning
+    }
+}

@@ -1,0 +1,242 @@
+import Foundation
+import Yams
+
+/// Builds the effective ``RacecarConfig`` from every source, lowest precedence first:
+/// built-in defaults, plugin defaults, racecar.yml `common`, the environment's section, the
+/// consumer's own section, `RACECAR_*` variables, flags.
+public struct ConfigLoader {
+    /// Where racecar.yml is read from; a missing file is fine unless it was named explicitly.
+    public var configPath: String?
+    public var configPathIsExplicit: Bool
+    /// The environment section to use.
+    public var environmentName: String
+    /// The process environment, for `RACECAR_*` and `${VAR}` substitution.
+    public var environment: [String: String]
+    /// Values given as flags, by key name, in order.
+    public var flags: [(key: String, value: String)]
+
+    public init(
+        configPath: String?,
+        environmentName: String?,
+        environment: [String: String],
+        flags: [(key: String, value: String)] = []
+    ) {
+        self.configPathIsExplicit = configPath != nil
+        self.configPath = configPath ?? "racecar.yml"
+        self.environment = environment
+        self.environmentName = environmentName ?? environment["RACECAR_ENV"] ?? "development"
+        self.flags = flags
+    }
+
+    /// Loads the configuration for `consumer`.
+    ///
+    /// - Returns: The configuration and warnings to log (unknown `RACECAR_*` variables).
+    /// - Throws: ``ConfigError`` naming the source, key and value at fault.
+    public func load(for consumer: ConsumerDescriptor) throws(ConfigError) -> (config: RacecarConfig, warnings: [String]) {
+        var config = RacecarConfig()
+        for key in ConfigKey.all { config.sources[key.name] = .builtInDefault }
+        applyPluginDefaults(consumer, to: &config)
+
+        if let file = try readFile() {
+            let common = try file.section("common") ?? []
+            guard let environmentSection = try file.section(environmentName) else {
+                throw .missingEnvironment(
+                    environment: environmentName,
+                    path: file.path,
+                    available: file.sectionNames.filter { $0 != "common" }
+                )
+            }
+            var consumerEntries: [(key: String, value: Node)] = []
+            for section in [common, environmentSection] {
+                for (key, value) in section {
+                    if ConfigKey.byName[key] == nil, let nested = value.mapping {
+                        // A mapping under an unknown key is a per-consumer section; check it either way.
+                        let entries = try ConfigFile.flatten(nested, path: file.path)
+                        try checkKeysExist(entries, file: file)
+                        if key == consumer.name { consumerEntries += entries }
+                        continue
+                    }
+                    try apply(key: key, node: value, file: file, to: &config)
+                }
+            }
+            for (key, value) in consumerEntries {
+                try apply(key: key, node: value, file: file, to: &config)
+            }
+        }
+
+        var warnings: [String] = []
+        for (variable, text) in environment.sorted(by: { $0.key < $1.key }) where variable.hasPrefix("RACECAR_") {
+            let name = String(variable.dropFirst("RACECAR_".count)).lowercased()
+            guard let key = ConfigKey.byName[name] else {
+                if variable != "RACECAR_ENV" {
+                    let hint = Self.suggestion(for: name).map { "; did you mean RACECAR_\($0.uppercased())?" } ?? ""
+                    warnings.append("ignoring unknown environment variable \(variable)\(hint)")
+                }
+                continue
+            }
+            try set(key, .scalar(text), from: .environment(variable: variable), in: &config)
+        }
+
+        for (name, text) in flags {
+            guard let key = ConfigKey.byName[name] else {
+                throw .unknownKey(key: name, source: .flag("--" + name), suggestion: Self.suggestion(for: name))
+            }
+            try set(key, .scalar(text), from: .flag(key.flag), in: &config)
+        }
+
+        try validate(config)
+        return (config, warnings)
+    }
+
+    private func readFile() throws(ConfigError) -> ConfigFile? {
+        guard let path = configPath else { return nil }
+        guard FileManager.default.fileExists(atPath: path) else {
+            if configPathIsExplicit { throw .unreadableFile(path: path, reason: "no such file") }
+            return nil
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadableFile(path: path, reason: "cannot be read (check its permissions)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .unreadableFile(path: path, reason: "is not UTF-8 text")
+        }
+        return try ConfigFile(path: path, contents: text)
+    }
+
+    private func applyPluginDefaults(_ consumer: ConsumerDescriptor, to config: inout RacecarConfig) {
+        if !consumer.subscriptions.isEmpty {
+            config.subscribesTo = consumer.subscriptions.map(\.topic)
+            config.startFromBeginning = consumer.subscriptions[0].startFromBeginning
+            config.sources["subscribes_to"] = .plugin
+            config.sources["start_from_beginning"] = .plugin
+        }
+        if let groupID = consumer.groupID {
+            config.groupID = groupID
+            config.sources["group_id"] = .plugin
+        }
+        if let fetchMessages = consumer.fetchMessages {
+            config.fetchMessages = fetchMessages
+            config.sources["fetch_messages"] = .plugin
+        }
+        if let maxWaitTime = consumer.maxWaitTime {
+            config.maxWaitTime = maxWaitTime
+            config.sources["max_wait_time"] = .plugin
+        }
+    }
+
+    private func checkKeysExist(_ entries: [(key: String, value: Node)], file: ConfigFile) throws(ConfigError) {
+        for (key, value) in entries where ConfigKey.byName[key] == nil {
+            throw .unknownKey(
+                key: key,
+                source: .file(path: file.path, line: value.mark?.line ?? 0),
+                suggestion: Self.suggestion(for: key)
+            )
+        }
+    }
+
+    private func apply(key name: String, node: Node, file: ConfigFile, to config: inout RacecarConfig) throws(ConfigError) {
+        let source = ConfigSource.file(path: file.path, line: node.mark?.line ?? 0)
+        guard let key = ConfigKey.byName[name] else {
+            throw .unknownKey(key: name, source: source, suggestion: Self.suggestion(for: name))
+        }
+        let raw: RawConfigValue
+        switch node {
+        case .scalar(let scalar):
+            if scalar.isNull { return }
+            raw = .scalar(try substitute(scalar.string, source: source, key: name))
+        case .sequence(let sequence):
+            var items: [String] = []
+            for item in sequence {
+                guard case .scalar(let scalar) = item else {
+                    throw .invalidValue(key: name, value: "a nested collection", source: source, expected: key.expected)
+                }
+                items.append(try substitute(scalar.string, source: source, key: name))
+            }
+            raw = .list(items)
+        default:
+            throw .invalidValue(key: name, value: "a mapping", source: source, expected: key.expected)
+        }
+        try set(key, raw, from: source, in: &config)
+    }
+
+    private func set(_ key: ConfigKey, _ raw: RawConfigValue, from source: ConfigSource, in config: inout RacecarConfig) throws(ConfigError) {
+        guard key.apply(&config, raw) else {
+            let shown: String
+            switch raw {
+            case .scalar(let text): shown = "`\(text)`"
+            case .list(let items): shown = "[\(items.joined(separator: ", "))]"
+            }
+            throw .invalidValue(key: key.name, value: shown, source: source, expected: key.expected)
+        }
+        config.sources[key.name] = source
+    }
+
+    /// Replaces `${VAR}` and `${VAR:-default}` with values from the environment.
+    func substitute(_ text: String, source: ConfigSource, key: String) throws(ConfigError) -> String {
+        guard text.contains("${") else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            result += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                throw .invalidValue(key: key, value: "`\(text)`", source: source, expected: "a closing } after ${")
+            }
+            let expression = rest[start.upperBound..<end]
+            let parts = expression.split(separator: ":-", maxSplits: 1, omittingEmptySubsequences: false)
+            let variable = String(parts[0])
+            if let value = environment[variable] {
+                result += value
+            } else if parts.count == 2 {
+                result += parts[1]
+            } else {
+                throw .invalidValue(
+                    key: key,
+                    value: "`\(text)`",
+                    source: source,
+                    expected: "environment variable \(variable) to be set (or a default: ${\(variable):-value})"
+                )
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        return result + rest
+    }
+
+    private func validate(_ config: RacecarConfig) throws(ConfigError) {
+        if config.socketTimeout <= config.maxWaitTime {
+            throw .conflict(
+                "`socket_timeout` (\(formatSeconds(config.socketTimeout)) s, from \(config.sources["socket_timeout"]!)) "
+                    + "must be longer than `max_wait_time` (\(formatSeconds(config.maxWaitTime)) s, from \(config.sources["max_wait_time"]!))"
+            )
+        }
+        if config.maxPauseTimeout != nil, !config.pauseWithExponentialBackoff {
+            throw .conflict(
+                "`max_pause_timeout` (from \(config.sources["max_pause_timeout"]!)) only applies with "
+                    + "`pause_with_exponential_backoff: true`"
+            )
+        }
+        if config.subscribesTo.isEmpty {
+            throw .conflict("the consumer subscribes to no topics: set `subscribes_to` in racecar.yml or RACECAR_SUBSCRIBES_TO")
+        }
+    }
+
+    /// The known key closest to `name`, if it is close enough to be a typo.
+    static func suggestion(for name: String) -> String? {
+        let scored = ConfigKey.all.map { ($0.name, editDistance(name, $0.name)) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, name.count / 4) else { return nil }
+        return best.0
+    }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var previous = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return a.isEmpty ? b.count : previous[b.count]
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+
+/// Where the host's log lines go: standard error (the default) or `logfile`.
+///
+/// Standard output is left to consumers (EchoConsumer prints processed messages there).
+public struct LogOutput: Sendable {
+    private let descriptor: Int32
+
+    /// Standard error.
+    public static let standardError = LogOutput(descriptor: 2)
+
+    /// Appends to `path`, creating it if needed.
+    ///
+    /// - Throws: ``ConfigError/invalidValue(key:value:source:expected:)`` when it cannot be opened.
+    public static func file(at path: String, source: ConfigSource) throws(ConfigError) -> LogOutput {
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw .invalidValue(
+                key: "logfile",
+                value: path,
+                source: source,
+                expected: "a writable file path (\(String(cString: strerror(errno))))"
+            )
+        }
+        return LogOutput(descriptor: descriptor)
+    }
+
+    /// Writes one line with a single write(2), so lines from several threads never interleave.
+    func write(_ line: String) {
+        var line = line
+        line.withUTF8 { bytes in _ = Foundation.write(descriptor, bytes.baseAddress, bytes.count) }
+    }
+
+    /// Installs this output, at `level`, as the process's swift-log backend.
+    public func bootstrap(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = LineLogHandler(label: label, output: self)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// One line per event: time, level, label, metadata, message.
+struct LineLogHandler: LogHandler {
+    let label: String
+    let output: LogOutput
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var merged = metadata
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        let fields = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        output.write("\(time) \(event.level.rawValue.uppercased()) \(label)\(fields): \(event.message)\n")
+    }
+}

@@ -1,0 +1,217 @@
+import CRdKafka
+import Logging
+
+/// Told about partition assignment changes, from inside librdkafka's rebalance callback
+/// (on the thread that polls).
+protocol RebalanceListener: AnyObject {
+    /// Called after `partitions` were added to the assignment.
+    func partitionsAssigned(_ partitions: [TopicPartition])
+    /// Called before `partitions` leave the assignment: finish their work and store offsets.
+    func partitionsRevoking(_ partitions: [TopicPartition])
+}
+
+/// A librdkafka high-level consumer. Used from one thread: the one that polls.
+final class KafkaConsumer {
+    let handle: OpaquePointer
+    let logger: Logger
+    weak var rebalanceListener: RebalanceListener?
+    private var topicHandles: [OpaquePointer] = []
+    /// Reached by librdkafka's callbacks; lives until the handle is destroyed in deinit.
+    private let callbacks = CallbackBox()
+    private var isClosed = false
+
+    init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
+        self.logger = logger
+        let conf = try configuration.makeConf()
+        callbacks.logger = logger
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(callbacks).toOpaque())
+        rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
+        installLogCallbacks(conf)
+        var errorText = [CChar](repeating: 0, count: 512)
+        guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errorText, errorText.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw .operationFailed(operation: "creating the Kafka consumer", message: String(nulTerminated: errorText))
+        }
+        self.handle = handle
+        callbacks.consumer = self
+        rd_kafka_poll_set_consumer(handle)
+    }
+
+    deinit {
+        if !isClosed { rd_kafka_consumer_close(handle) }
+        for topic in topicHandles { rd_kafka_topic_destroy(topic) }
+        rd_kafka_destroy(handle)
+    }
+
+    /// Fails fast with a clear message when no broker answers.
+    func checkBrokersReachable(brokers: String, timeoutMilliseconds: Int32) throws(KafkaError) {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(handle, 0, nil, &metadata, timeoutMilliseconds)
+        if let metadata { rd_kafka_metadata_destroy(metadata) }
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .brokersUnreachable(brokers: brokers, message: KafkaError.message(error))
+        }
+    }
+
+    /// Subscribes to `topics`; where a topic has no committed offset, it starts at the oldest
+    /// message if its flag is set, else at the next new one.
+    func subscribe(_ topics: [(name: String, startFromBeginning: Bool)]) throws(KafkaError) {
+        for topic in topics {
+            // A topic handle created before subscribing carries its own auto.offset.reset,
+            // which lets one consumer mix start positions per topic.
+            let topicConf = rd_kafka_topic_conf_new()!
+            var errorText = [CChar](repeating: 0, count: 256)
+            rd_kafka_topic_conf_set(topicConf, "auto.offset.reset", topic.startFromBeginning ? "earliest" : "latest", &errorText, errorText.count)
+            guard let topicHandle = rd_kafka_topic_new(handle, topic.name, topicConf) else {
+                throw .operationFailed(operation: "creating topic handle \(topic.name)", message: KafkaError.message(rd_kafka_last_error()))
+            }
+            topicHandles.append(topicHandle)
+        }
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics { rd_kafka_topic_partition_list_add(list, topic.name, RD_KAFKA_PARTITION_UA) }
+        let error = rd_kafka_subscribe(handle, list)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .operationFailed(operation: "subscribing to \(topics.map(\.name).joined(separator: ", "))", message: KafkaError.message(error))
+        }
+    }
+
+    /// The next message or event, or `nil` after `timeoutMilliseconds`. The caller destroys it.
+    @inline(__always)
+    func poll(timeoutMilliseconds: Int32) -> UnsafeMutablePointer<rd_kafka_message_t>? {
+        rd_kafka_consumer_poll(handle, timeoutMilliseconds)
+    }
+
+    /// Stores next-offsets (last processed + 1) for the next commit.
+    func storeOffsets(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let error = rd_kafka_offsets_store(handle, list)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            // Partitions revoked in the meantime refuse the store; their new owner re-reads them.
+            logger.debug("offsets not stored: \(KafkaError.message(error))")
+        }
+    }
+
+    func pause(_ partition: TopicPartition, seekingTo offset: Int64) {
+        let list = makePartitionList([(partition, nil)])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let pauseError = rd_kafka_pause_partitions(handle, list)
+        if pauseError != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("could not pause \(partition): \(KafkaError.message(pauseError))")
+        }
+        list.pointee.elems[0].offset = offset
+        if let error = rd_kafka_seek_partitions(handle, list, 10_000) {
+            logger.warning("could not seek \(partition) to \(offset): \(String(cString: rd_kafka_error_string(error)))")
+            rd_kafka_error_destroy(error)
+        }
+    }
+
+    func resume(_ partition: TopicPartition) {
+        let list = makePartitionList([(partition, nil)])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let error = rd_kafka_resume_partitions(handle, list)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("could not resume \(partition): \(KafkaError.message(error))")
+        }
+    }
+
+    /// Commits the stored offsets of the current assignment and waits for the broker.
+    func commitStoredOffsets() {
+        let error = rd_kafka_commit(handle, nil, 0)
+        switch error {
+        case RD_KAFKA_RESP_ERR_NO_ERROR, RD_KAFKA_RESP_ERR__NO_OFFSET:
+            break
+        default:
+            logger.warning("offset commit failed: \(KafkaError.message(error))")
+        }
+    }
+
+    /// Leaves the group (revoking, and so committing, the assignment) and stops fetching.
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        let error = rd_kafka_consumer_close(handle)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("closing the consumer: \(KafkaError.message(error))")
+        }
+    }
+
+    /// The fatal error librdkafka raised, if any.
+    func fatalError() -> String? {
+        var errorText = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(handle, &errorText, errorText.count)
+        return code == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(nulTerminated: errorText)
+    }
+
+    fileprivate func handleRebalance(_ error: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+        let changed = [TopicPartition](partitions)
+        switch error {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            logger.info("partitions assigned: \(changed.map(\.description).joined(separator: ", "))")
+            if cooperative {
+                if let failure = rd_kafka_incremental_assign(handle, partitions) {
+                    logger.error("incremental assign failed: \(String(cString: rd_kafka_error_string(failure)))")
+                    rd_kafka_error_destroy(failure)
+                }
+            } else {
+                rd_kafka_assign(handle, partitions)
+            }
+            rebalanceListener?.partitionsAssigned(changed)
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            logger.info("partitions revoked: \(changed.map(\.description).joined(separator: ", "))")
+            rebalanceListener?.partitionsRevoking(changed)
+            if rd_kafka_assignment_lost(handle) == 0 {
+                commitStoredOffsets()
+            }
+            if cooperative {
+                if let failure = rd_kafka_incremental_unassign(handle, partitions) {
+                    logger.error("incremental unassign failed: \(String(cString: rd_kafka_error_string(failure)))")
+                    rd_kafka_error_destroy(failure)
+                }
+            } else {
+                rd_kafka_assign(handle, nil)
+            }
+        default:
+            logger.error("rebalance error: \(KafkaError.message(error))")
+            rd_kafka_assign(handle, nil)
+        }
+    }
+}
+
+/// What librdkafka's C callbacks reach through a client's opaque pointer. Set up before the
+/// client exists and never changed after, so librdkafka's threads may read it.
+final class CallbackBox: @unchecked Sendable {
+    weak var consumer: KafkaConsumer?
+    var logger: Logger?
+}
+
+private func box(_ rk: OpaquePointer?) -> CallbackBox? {
+    guard let rk, let opaque = rd_kafka_opaque(rk) else { return nil }
+    return Unmanaged<CallbackBox>.fromOpaque(opaque).takeUnretainedValue()
+}
+
+private let rebalanceCallback: @convention(c) (
+    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
+) -> Void = { rk, error, partitions, opaque in
+    guard let opaque, let partitions else { return }
+    Unmanaged<CallbackBox>.fromOpaque(opaque).takeUnretainedValue().consumer?.handleRebalance(error, partitions)
+}
+
+/// Routes librdkafka's own log lines and error events into the host's logger.
+func installLogCallbacks(_ conf: OpaquePointer) {
+    rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
+        guard let logger = box(rk)?.logger, let message else { return }
+        let text = "librdkafka \(facility.map { String(cString: $0) } ?? ""): \(String(cString: message))"
+        switch level {
+        case 0...3: logger.error("\(text)")
+        case 4: logger.warning("\(text)")
+        case 5, 6: logger.info("\(text)")
+        default: logger.debug("\(text)")
+        }
+    }
+    rd_kafka_conf_set_error_cb(conf) { rk, code, reason, _ in
+        guard let logger = box(rk)?.logger else { return }
+        let text = reason.map { String(cString: $0) } ?? KafkaError.message(rd_kafka_resp_err_t(rawValue: code))
+        logger.warning("Kafka: \(text)")
+    }
+}

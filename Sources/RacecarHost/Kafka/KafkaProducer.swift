@@ -1,0 +1,155 @@
+import CRacecarPlugin
+import CRdKafka
+import Logging
+import Synchronization
+
+/// A librdkafka producer shared by the consumer instances of one host. Thread-safe.
+final class KafkaProducer: @unchecked Sendable {
+    let handle: OpaquePointer
+    private let callbacks = CallbackBox()
+    private let deliveryTimeoutMilliseconds: Int32
+
+    init(configuration: KafkaConfiguration, deliveryTimeout: Double, logger: Logger) throws(KafkaError) {
+        let conf = try configuration.makeConf()
+        callbacks.logger = logger
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(callbacks).toOpaque())
+        rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
+            guard let message, let opaque = message.pointee._private else { return }
+            let tracker = Unmanaged<DeliveryTracker>.fromOpaque(opaque).takeUnretainedValue()
+            let error = message.pointee.err
+            tracker.completed(failure: error == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaProducer.explain(error, message))
+        }
+        installLogCallbacks(conf)
+        var errorText = [CChar](repeating: 0, count: 512)
+        guard let handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errorText, errorText.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw .operationFailed(operation: "creating the Kafka producer", message: String(nulTerminated: errorText))
+        }
+        self.handle = handle
+        self.deliveryTimeoutMilliseconds = Int32(clamping: Int(deliveryTimeout * 1000) + 5000)
+    }
+
+    deinit {
+        rd_kafka_flush(handle, deliveryTimeoutMilliseconds)
+        rd_kafka_destroy(handle)
+    }
+
+    /// Enqueues `request`; its delivery is reported to `tracker`.
+    func produce(_ request: racecar_produce_request, tracker: DeliveryTracker) throws(KafkaError) {
+        guard let topic = request.topic else {
+            throw .operationFailed(operation: "produce", message: "the request has no topic")
+        }
+        var headers: OpaquePointer?
+        if request.header_count > 0, let requestHeaders = request.headers {
+            headers = rd_kafka_headers_new(request.header_count)
+            for index in 0..<request.header_count {
+                guard let header = requestHeaders[index].map(readExtensible), let name = header.name else { continue }
+                rd_kafka_header_add(headers, name, -1, header.value, header.value == nil ? 0 : header.value_length)
+            }
+        }
+        var partition = request.partition
+        if partition == RACECAR_PARTITION_ANY, let partitionKey = request.partition_key {
+            partition = try self.partition(forKey: partitionKey, length: request.partition_key_length, topic: topic)
+        }
+        var values: [rd_kafka_vu_t] = []
+        values.reserveCapacity(8)
+        func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+            var value = rd_kafka_vu_t()
+            value.vtype = type
+            fill(&value)
+            values.append(value)
+        }
+        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+        add(RD_KAFKA_VTYPE_VALUE) {
+            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: request.value)
+            $0.u.mem.size = request.value == nil ? 0 : request.value_length
+        }
+        if let key = request.key {
+            add(RD_KAFKA_VTYPE_KEY) {
+                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key)
+                $0.u.mem.size = request.key_length
+            }
+        }
+        if partition != RACECAR_PARTITION_ANY {
+            add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
+        }
+        if request.timestamp_ms > 0 {
+            add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = request.timestamp_ms }
+        }
+        if let headers {
+            add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
+        }
+        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = Unmanaged.passUnretained(tracker).toOpaque() }
+
+        tracker.enqueued()
+        while true {
+            guard let error = rd_kafka_produceva(handle, values, values.count) else { return }
+            let code = rd_kafka_error_code(error)
+            let message = String(cString: rd_kafka_error_string(error))
+            rd_kafka_error_destroy(error)
+            if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                // Back-pressure: serve delivery reports until the local queue has room.
+                rd_kafka_poll(handle, 100)
+                continue
+            }
+            tracker.completed(failure: nil)
+            if let headers { rd_kafka_headers_destroy(headers) }
+            throw .operationFailed(operation: "producing to \(String(cString: topic))", message: message)
+        }
+    }
+
+    /// Waits until every enqueued message is delivered or failed.
+    ///
+    /// - Throws: when the wait exceeded `message_timeout`.
+    func flush() throws(KafkaError) {
+        let error = rd_kafka_flush(handle, deliveryTimeoutMilliseconds)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw .operationFailed(operation: "delivering produced messages", message: KafkaError.message(error))
+        }
+    }
+
+    /// Partition counts by topic, for partition keys.
+    private let partitionCounts = Mutex<[String: Int32]>([:])
+
+    private func partition(forKey key: UnsafeRawPointer, length: Int, topic: UnsafePointer<CChar>) throws(KafkaError) -> Int32 {
+        let name = String(cString: topic)
+        let count = try partitionCounts.withLock { counts throws(KafkaError) -> Int32 in
+            if let cached = counts[name] { return cached }
+            guard let topicHandle = rd_kafka_topic_new(handle, topic, nil) else {
+                throw .operationFailed(operation: "looking up topic \(name)", message: KafkaError.message(rd_kafka_last_error()))
+            }
+            defer { rd_kafka_topic_destroy(topicHandle) }
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            let error = rd_kafka_metadata(handle, 0, topicHandle, &metadata, deliveryTimeoutMilliseconds)
+            defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata, metadata.pointee.topic_cnt > 0,
+                metadata.pointee.topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR
+            else {
+                throw .operationFailed(operation: "looking up partitions of \(name)", message: KafkaError.message(error))
+            }
+            let count = metadata.pointee.topics[0].partition_cnt
+            counts[name] = count
+            return count
+        }
+        return rd_kafka_msg_partitioner_consistent_random(nil, key, length, count, nil, nil)
+    }
+
+    /// A delivery failure with what an operator can do about it.
+    static func explain(_ error: rd_kafka_resp_err_t, _ message: UnsafePointer<rd_kafka_message_t>) -> String {
+        let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
+        let base = "delivery to \(topic) failed: \(KafkaError.message(error))"
+        switch error {
+        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+            return base + " (the message exceeds the broker's or topic's max message size)"
+        case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+            return base + " (create the topic, or enable auto-creation on the broker)"
+        case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+            return base + " (not acknowledged within message_timeout)"
+        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+            return base + " (the client is not allowed to write to this topic)"
+        default:
+            return base
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import CRdKafka
+import Foundation
+
+/// librdkafka's built-in mock Kafka cluster: real Kafka protocol over TCP on 127.0.0.1, in
+/// this process. For development (`racecar-host mock-cluster`) and tests; not for production.
+public final class MockCluster: @unchecked Sendable {
+    /// The client that owns the cluster.
+    private let client: OpaquePointer
+    /// The `rd_kafka_mock_cluster_t`, for fault injection through rdkafka_mock.h.
+    public let cluster: OpaquePointer
+
+    /// Starts a cluster of `brokers` brokers.
+    public init(brokers: Int = 1) throws(KafkaError) {
+        var configuration = KafkaConfiguration()
+        configuration["test.mock.num.brokers"] = String(brokers)
+        configuration["log_level"] = "3"
+        let conf = try configuration.makeConf()
+        var errorText = [CChar](repeating: 0, count: 512)
+        guard let client = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errorText, errorText.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw .operationFailed(operation: "starting the mock cluster", message: String(nulTerminated: errorText))
+        }
+        guard let cluster = rd_kafka_handle_mock_cluster(client) else {
+            rd_kafka_destroy(client)
+            throw .operationFailed(operation: "starting the mock cluster", message: "librdkafka has no mock cluster support")
+        }
+        self.client = client
+        self.cluster = cluster
+    }
+
+    deinit {
+        rd_kafka_destroy(client)
+    }
+
+    /// The `host:port,...` list to give clients as `brokers`.
+    public var bootstrapServers: String {
+        String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+    }
+
+    /// Creates `topic` with `partitions` partitions.
+    public func createTopic(_ topic: String, partitions: Int, replicationFactor: Int = 1) throws(KafkaError) {
+        let error = rd_kafka_mock_topic_create(cluster, topic, Int32(partitions), Int32(replicationFactor))
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .operationFailed(operation: "creating topic \(topic)", message: KafkaError.message(error))
+        }
+    }
+}
+
+extension MockCluster {
+    /// Produces messages into the cluster and waits until they are stored.
+    ///
+    /// - Parameter messages: Key and value of each message; `partition` nil lets the
+    ///   partitioner choose.
+    public func produce(topic: String, messages: [(key: String?, value: String, partition: Int32?)]) throws(KafkaError) {
+        for message in messages {
+            var values: [rd_kafka_vu_t] = []
+            func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                var value = rd_kafka_vu_t()
+                value.vtype = type
+                fill(&value)
+                values.append(value)
+            }
+            let error: OpaquePointer? = topic.withCString { topicName in
+                message.value.withCString { value in
+                    (message.key ?? "").withCString { key in
+                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topicName }
+                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        add(RD_KAFKA_VTYPE_VALUE) {
+                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value)
+                            $0.u.mem.size = strlen(value)
+                        }
+                        if message.key != nil {
+                            add(RD_KAFKA_VTYPE_KEY) {
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key)
+                                $0.u.mem.size = strlen(key)
+                            }
+                        }
+                        if let partition = message.partition {
+                            add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
+                        }
+                        return rd_kafka_produceva(client, values, values.count)
+                    }
+                }
+            }
+            if let error {
+                let text = String(cString: rd_kafka_error_string(error))
+                rd_kafka_error_destroy(error)
+                throw .operationFailed(operation: "producing to \(topic)", message: text)
+            }
+        }
+        let flushed = rd_kafka_flush(client, 30_000)
+        guard flushed == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .operationFailed(operation: "producing to \(topic)", message: KafkaError.message(flushed))
+        }
+    }
+}

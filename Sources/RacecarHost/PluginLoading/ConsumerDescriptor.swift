@@ -1,0 +1,68 @@
+import CRacecarPlugin
+
+/// A consumer a plugin offers, read out of its C descriptor.
+public struct ConsumerDescriptor: Sendable {
+    /// One subscription compiled into the plugin.
+    public struct Subscription: Sendable, Equatable {
+        public var topic: String
+        public var startFromBeginning: Bool
+
+        public init(topic: String, startFromBeginning: Bool) {
+            self.topic = topic
+            self.startFromBeginning = startFromBeginning
+        }
+    }
+
+    /// The name an operator runs it by.
+    public var name: String
+    public var subscriptions: [Subscription]
+    /// The plugin's compiled-in group id, if any.
+    public var groupID: String?
+    /// The plugin's compiled-in batch size, if any.
+    public var fetchMessages: Int?
+    /// The plugin's compiled-in fetch wait in seconds, if any.
+    public var maxWaitTime: Double?
+    /// Whether the consumer takes batches (`process_batch`) rather than single messages.
+    public var isBatchConsumer: Bool
+
+    /// The C descriptor and vtable, as the plugin laid them out, read to this host's size.
+    nonisolated(unsafe) let raw: UnsafePointer<racecar_consumer_descriptor>
+    let vtable: racecar_consumer_vtable
+
+    init(raw: UnsafePointer<racecar_consumer_descriptor>, pluginPath: String) throws(PluginLoadError) {
+        let descriptor = readExtensible(raw)
+        guard let namePointer = descriptor.name else {
+            throw .invalidDescriptor(path: pluginPath, reason: "a consumer has no name")
+        }
+        let name = String(cString: namePointer)
+        guard let vtablePointer = descriptor.vtable else {
+            throw .invalidDescriptor(path: pluginPath, reason: "consumer \(name) has no vtable")
+        }
+        let vtable = readExtensible(vtablePointer)
+        guard vtable.create != nil else {
+            throw .invalidDescriptor(path: pluginPath, reason: "consumer \(name) has no create function")
+        }
+        guard vtable.process != nil || vtable.process_batch != nil else {
+            throw .invalidDescriptor(path: pluginPath, reason: "consumer \(name) has neither process nor process_batch")
+        }
+        var subscriptions: [Subscription] = []
+        for index in 0..<descriptor.subscription_count {
+            guard let subscriptionPointer = descriptor.subscriptions?[index] else {
+                throw .invalidDescriptor(path: pluginPath, reason: "consumer \(name) has a null subscription #\(index)")
+            }
+            let subscription = readExtensible(subscriptionPointer)
+            guard let topic = subscription.topic else {
+                throw .invalidDescriptor(path: pluginPath, reason: "consumer \(name) has a subscription without a topic")
+            }
+            subscriptions.append(Subscription(topic: String(cString: topic), startFromBeginning: subscription.start_from_beginning != 0))
+        }
+        self.name = name
+        self.subscriptions = subscriptions
+        self.groupID = descriptor.group_id.map { String(cString: $0) }
+        self.fetchMessages = descriptor.fetch_messages > 0 ? Int(descriptor.fetch_messages) : nil
+        self.maxWaitTime = descriptor.max_wait_time_ms > 0 ? Double(descriptor.max_wait_time_ms) / 1000 : nil
+        self.isBatchConsumer = vtable.process_batch != nil
+        self.raw = raw
+        self.vtable = vtable
+    }
+}

@@ -1,0 +1,97 @@
+import CRacecarPlugin
+import Logging
+
+/// The `racecar_host_api` table handed to every plugin: C entry points that forward to the
+/// instance's ``ConsumerHostContext``.
+enum HostAPITable {
+    /// Written once, then only read.
+    nonisolated(unsafe) static let shared: UnsafePointer<racecar_host_api> = {
+        let table = UnsafeMutablePointer<racecar_host_api>.allocate(capacity: 1)
+        table.initialize(to: racecar_host_api(
+            struct_size: MemoryLayout<racecar_host_api>.size,
+            produce: produce,
+            deliver: deliver,
+            log: log
+        ))
+        return UnsafePointer(table)
+    }()
+
+    private static let pluginLogger = Logger(label: "racecar.plugin")
+
+    private static let produce: @convention(c) (
+        OpaquePointer?, UnsafePointer<racecar_produce_request>?, UnsafeMutablePointer<racecar_error_buffer>?
+    ) -> racecar_status = { host, request, error in
+        guard let context = ConsumerHostContext.from(host), let request else {
+            error?.write("produce needs the host handle passed to create and a request")
+            return RACECAR_ERROR
+        }
+        do {
+            try context.produce(readExtensible(request))
+            return RACECAR_OK
+        } catch let failure {
+            error?.write("\(failure)")
+            return RACECAR_ERROR
+        }
+    }
+
+    private static let deliver: @convention(c) (
+        OpaquePointer?, UnsafeMutablePointer<racecar_error_buffer>?
+    ) -> racecar_status = { host, error in
+        guard let context = ConsumerHostContext.from(host) else {
+            error?.write("deliver needs the host handle passed to create")
+            return RACECAR_ERROR
+        }
+        if let failure = context.deliver() {
+            error?.write(failure)
+            return RACECAR_ERROR
+        }
+        return RACECAR_OK
+    }
+
+    private static let log: @convention(c) (OpaquePointer?, racecar_log_level, UnsafePointer<CChar>?) -> Void = {
+        host, level, message in
+        guard let message else { return }
+        let text = String(cString: message)
+        let context = ConsumerHostContext.from(host)
+        let logger = context?.logger ?? pluginLogger
+        switch level {
+        case RACECAR_LOG_DEBUG: logger.debug("\(text)")
+        case RACECAR_LOG_WARNING: logger.warning("\(text)")
+        case RACECAR_LOG_ERROR: logger.error("\(text)")
+        default: logger.info("\(text)")
+        }
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == racecar_error_buffer {
+    /// Copies `text` into the plugin's buffer, truncated to fit, always NUL-terminated.
+    func write(_ text: String) {
+        let buffer = readExtensible(UnsafePointer(self))
+        guard buffer.capacity > 0, let destination = buffer.message else { return }
+        let bytes = Array(text.utf8.prefix(buffer.capacity - 1))
+        bytes.withUnsafeBytes { UnsafeMutableRawPointer(destination).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        destination[bytes.count] = 0
+    }
+}
+
+/// Runs `body` with a fresh error buffer and copies what it wrote into `message`.
+func withErrorBuffer(capturing message: inout String, _ body: (UnsafeMutablePointer<racecar_error_buffer>) -> racecar_status) -> racecar_status {
+    var storage = [CChar](repeating: 0, count: 1024)
+    let status = storage.withUnsafeMutableBufferPointer { characters in
+        var buffer = racecar_error_buffer(
+            struct_size: MemoryLayout<racecar_error_buffer>.size,
+            message: characters.baseAddress,
+            capacity: characters.count
+        )
+        return body(&buffer)
+    }
+    message = String(nulTerminated: storage)
+    return status
+}
+
+extension String {
+    /// Decodes a NUL-terminated C character buffer as UTF-8.
+    init(nulTerminated characters: [CChar]) {
+        self = String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import RacecarHost
+
+/// The options every command that loads a consumer shares.
+struct ConsumerOptions: ParsableArguments {
+    @Option(name: .long, help: "Path to the consumer plugin (.so).")
+    var plugin: String
+
+    @Argument(help: "The consumer to run, as the plugin names it (e.g. EchoConsumer).")
+    var consumer: String
+
+    @Option(name: .long, help: "Path to racecar.yml (default: ./racecar.yml if it exists).")
+    var config: String?
+
+    @Option(name: .long, help: "Section of racecar.yml to use (default: $RACECAR_ENV, else development).")
+    var environment: String?
+
+    /// Loads the plugin and the effective configuration, or exits with a one-line error.
+    func load() throws -> (ConsumerDescriptor, RacecarConfig, [String]) {
+        do {
+            let plugin = try PluginLoader.load(path: plugin)
+            let descriptor = try plugin.consumer(named: consumer)
+            let loader = ConfigLoader(
+                configPath: config,
+                environmentName: environment,
+                environment: ProcessInfo.processInfo.environment
+            )
+            let (config, warnings) = try loader.load(for: descriptor)
+            return (descriptor, config, warnings)
+        } catch let error as PluginLoadError {
+            throw UserError(error.description)
+        } catch let error as ConfigError {
+            throw UserError(error.description)
+        }
+    }
+}
+
+/// A mistake the user can fix: printed as one line, exit status 1, no stack trace.
+struct UserError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension UserError {
+    /// Prints the error and exits, bypassing ArgumentParser's usage text.
+    static func exit(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("racecar-host: error: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}

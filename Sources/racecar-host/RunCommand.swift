@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RacecarHost
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a consumer (the default command)."
+    )
+
+    @OptionGroup var options: ConsumerOptions
+
+    func run() throws {
+        // Before any thread exists, so that librdkafka's threads inherit the blocked signals.
+        let configDump = ConfigDumpSlot()
+        let shutdown = ShutdownSignal.install { configDump.print() }
+
+        let descriptor: ConsumerDescriptor
+        let config: RacecarConfig
+        let warnings: [String]
+        do {
+            (descriptor, config, warnings) = try options.load()
+        } catch {
+            UserError.exit("\(error)")
+        }
+        configDump.set(config.dump(consumer: descriptor.name))
+
+        let output: LogOutput
+        do {
+            output = try config.logfile.map { try LogOutput.file(at: $0, source: config.sources["logfile"]!) } ?? .standardError
+        } catch {
+            UserError.exit("\(error)")
+        }
+        output.bootstrap(level: config.logLevel)
+        let logger = Logger(label: "racecar")
+        for warning in warnings { logger.warning("\(warning)") }
+
+        do {
+            let runner = try Runner(consumer: descriptor, config: config, logger: logger, shutdown: shutdown)
+            try runner.run()
+        } catch {
+            UserError.exit("\(error)")
+        }
+    }
+}
