@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import Synchronization
 
 /// Told about partition assignment changes, from inside librdkafka's rebalance callback
 /// (on the thread that polls).
@@ -24,6 +25,9 @@ final class KafkaConsumer {
         self.logger = logger
         let conf = try configuration.makeConf()
         callbacks.logger = logger
+        // Until the brokers answer once, a failure becomes one clear error from
+        // checkBrokersReachable; librdkafka's connection retries would only be noise.
+        callbacks.isQuiet.store(true, ordering: .relaxed)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(callbacks).toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
         installLogCallbacks(conf)
@@ -51,6 +55,7 @@ final class KafkaConsumer {
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw .brokersUnreachable(brokers: brokers, message: KafkaError.message(error))
         }
+        callbacks.isQuiet.store(false, ordering: .relaxed)
     }
 
     /// Subscribes to `topics`; where a topic has no committed offset, it starts at the oldest
@@ -183,11 +188,14 @@ final class KafkaConsumer {
 final class CallbackBox: @unchecked Sendable {
     weak var consumer: KafkaConsumer?
     var logger: Logger?
+    /// While set, librdkafka's log lines and error events are dropped.
+    let isQuiet = Atomic<Bool>(false)
 }
 
-private func box(_ rk: OpaquePointer?) -> CallbackBox? {
+private func logger(_ rk: OpaquePointer?) -> Logger? {
     guard let rk, let opaque = rd_kafka_opaque(rk) else { return nil }
-    return Unmanaged<CallbackBox>.fromOpaque(opaque).takeUnretainedValue()
+    let box = Unmanaged<CallbackBox>.fromOpaque(opaque).takeUnretainedValue()
+    return box.isQuiet.load(ordering: .relaxed) ? nil : box.logger
 }
 
 private let rebalanceCallback: @convention(c) (
@@ -198,19 +206,17 @@ private let rebalanceCallback: @convention(c) (
 }
 
 /// Routes librdkafka's own log lines and error events into the host's logger.
+///
+/// librdkafka reports each problem twice, as a log line and as an error event; the event is
+/// logged as a warning and the log line only at debug level, unless it is critical.
 func installLogCallbacks(_ conf: OpaquePointer) {
     rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
-        guard let logger = box(rk)?.logger, let message else { return }
+        guard let logger = logger(rk), let message else { return }
         let text = "librdkafka \(facility.map { String(cString: $0) } ?? ""): \(String(cString: message))"
-        switch level {
-        case 0...3: logger.error("\(text)")
-        case 4: logger.warning("\(text)")
-        case 5, 6: logger.info("\(text)")
-        default: logger.debug("\(text)")
-        }
+        if level <= 2 { logger.critical("\(text)") } else { logger.debug("\(text)") }
     }
     rd_kafka_conf_set_error_cb(conf) { rk, code, reason, _ in
-        guard let logger = box(rk)?.logger else { return }
+        guard let logger = logger(rk) else { return }
         let text = reason.map { String(cString: $0) } ?? KafkaError.message(rd_kafka_resp_err_t(rawValue: code))
         logger.warning("Kafka: \(text)")
     }

@@ -65,4 +65,13 @@ public struct ConsumerDescriptor: Sendable {
         self.raw = raw
         self.vtable = vtable
     }
+
+    /// A descriptor with no plugin behind it, for configuration tests.
+    init(testName name: String, subscriptions: [Subscription]) {
+        self.name = name
+        self.subscriptions = subscriptions
+        self.isBatchConsumer = false
+        self.raw = UnsafePointer(UnsafeMutablePointer<racecar_consumer_descriptor>.allocate(capacity: 1))
+        self.vtable = racecar_consumer_vtable()
+    }
 }

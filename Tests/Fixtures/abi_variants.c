@@ -1,0 +1,101 @@
+/*
+ * Plugins for the failure paths of plugin loading, compiled by the tests with one of:
+ *   -DVARIANT_NEWER_MINOR   descriptor claims a newer minor ABI than the host knows
+ *   -DVARIANT_OTHER_MAJOR   descriptor claims ABI major 2
+ *   -DVARIANT_INIT_FAILS    racecar_plugin_init_v1 returns an error
+ *   -DVARIANT_OLDER_STRUCTS structs declare the smaller sizes of an older header
+ *   -DVARIANT_CREATE_FAILS  the consumer's create returns an error
+ *   -DVARIANT_NO_SYMBOL     the entry symbol is missing
+ * Each variant offers one consumer, FixtureConsumer, on topic `events`, which prints
+ * `<topic>/<partition>@<offset> <key> <value>` per message.
+ */
+#include <stdio.h>
+#include <stddef.h>
+
+#include "racecar_plugin.h"
+
+static racecar_status fixture_create(const racecar_consumer_descriptor *consumer, racecar_host *host,
+                                     const racecar_host_api *api, void **instance, racecar_error_buffer *error) {
+    (void)consumer; (void)host; (void)api;
+#ifdef VARIANT_CREATE_FAILS
+    snprintf(error->message, error->capacity, "cannot connect to the fixture database");
+    return RACECAR_ERROR;
+#else
+    (void)error;
+    *instance = NULL;
+    return RACECAR_OK;
+#endif
+}
+
+static racecar_status fixture_process(void *instance, const racecar_message *message, racecar_error_buffer *error) {
+    (void)instance; (void)error;
+    printf("%s/%d@%lld %.*s %.*s\n", message->topic, (int)message->partition, (long long)message->offset,
+           (int)message->key_length, message->key ? (const char *)message->key : "",
+           (int)message->value_length, message->value ? (const char *)message->value : "");
+    fflush(stdout);
+    return RACECAR_OK;
+}
+
+#ifdef VARIANT_OLDER_STRUCTS
+/* An older header had no teardown/destroy in the vtable and no user_data in the descriptor. */
+#define VTABLE_SIZE offsetof(racecar_consumer_vtable, teardown)
+#define CONSUMER_SIZE offsetof(racecar_consumer_descriptor, user_data)
+#else
+#define VTABLE_SIZE sizeof(racecar_consumer_vtable)
+#define CONSUMER_SIZE sizeof(racecar_consumer_descriptor)
+#endif
+
+/* Fields past VTABLE_SIZE hold garbage on purpose: the host must not read them. */
+static const racecar_consumer_vtable vtable = {
+    .struct_size = VTABLE_SIZE,
+    .create = fixture_create,
+    .process = fixture_process,
+#ifdef VARIANT_OLDER_STRUCTS
+    .teardown = (void (*)(void *))0x1,
+    .destroy = (void (*)(void *))0x1,
+#endif
+};
+
+static const racecar_subscription events = {sizeof(racecar_subscription), "events", 1};
+static const racecar_subscription *const subscriptions[] = {&events};
+
+static const racecar_consumer_descriptor consumer = {
+    .struct_size = CONSUMER_SIZE,
+    .name = "FixtureConsumer",
+    .subscriptions = subscriptions,
+    .subscription_count = 1,
+    .vtable = &vtable,
+};
+static const racecar_consumer_descriptor *const consumers[] = {&consumer};
+
+static const racecar_plugin_descriptor plugin = {
+    .struct_size = sizeof(racecar_plugin_descriptor),
+#ifdef VARIANT_OTHER_MAJOR
+    .abi_major = RACECAR_ABI_MAJOR + 1,
+#else
+    .abi_major = RACECAR_ABI_MAJOR,
+#endif
+#ifdef VARIANT_NEWER_MINOR
+    .abi_minor = RACECAR_ABI_MINOR + 1,
+#else
+    .abi_minor = RACECAR_ABI_MINOR,
+#endif
+    .sdk_version = "fixture",
+    .toolchain = "c",
+    .consumers = consumers,
+    .consumer_count = 1,
+};
+
+#ifndef VARIANT_NO_SYMBOL
+const racecar_plugin_descriptor *racecar_plugin_abi_v1(void) { return &plugin; }
+#else
+const racecar_plugin_descriptor *racecar_plugin_abi_v0(void) { return &plugin; }
+#endif
+
+#ifdef VARIANT_INIT_FAILS
+racecar_status racecar_plugin_init_v1(const racecar_host_api *host_api, racecar_error_buffer *error) {
+    host_api->log(NULL, RACECAR_LOG_WARNING, "fixture init is about to fail");
+    snprintf(error->message, error->capacity, "license key missing");
+    return RACECAR_ERROR;
+}
+#endif

@@ -1,0 +1,153 @@
+import Foundation
+import RacecarHost
+import Testing
+
+/// The real `racecar-host` binary and real plugins against librdkafka's mock cluster.
+@Suite(.timeLimit(.minutes(5))) struct EndToEndTests {
+    let cluster: MockCluster
+    let workingDirectory = TestPaths.temporaryDirectory()
+
+    init() throws {
+        cluster = try MockCluster()
+    }
+
+    /// Settings that keep the tests quick: frequent commits, short sessions.
+    func environment(_ extra: [String: String] = [:]) -> [String: String] {
+        [
+            "RACECAR_BROKERS": cluster.bootstrapServers,
+            "RACECAR_OFFSET_COMMIT_INTERVAL": "1",
+            "RACECAR_SESSION_TIMEOUT": "6",
+            "RACECAR_HEARTBEAT_INTERVAL": "1",
+            "RACECAR_MAX_WAIT_TIME": "0.1",
+            "RACECAR_SOCKET_TIMEOUT": "10",
+        ].merging(extra) { $1 }
+    }
+
+    func start(_ plugin: String, _ consumer: String, _ extra: [String: String] = [:]) throws -> HostProcess {
+        try HostProcess(["--plugin", plugin, consumer], environment: environment(extra), workingDirectory: workingDirectory)
+    }
+
+    func expectAllProcessedInOrder(_ lines: [String], partitions: Int, perPartition: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+        let offsets = ProcessedLine.offsetsByPartition(lines)
+        for partition in 0..<Int32(partitions) {
+            #expect(offsets[partition] == Array(0..<Int64(perPartition)), "partition \(partition)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func echoProcessesEveryMessageInPartitionOrderAndStopsCleanly() async throws {
+        try cluster.createTopic("events", partitions: 3)
+        try cluster.produceNumbered(topic: "events", partitions: 3, perPartition: 50)
+        let host = try start(TestPaths.plugin("EchoConsumer"), "EchoConsumer")
+        let lines = try await host.waitFor("150 messages") { $0.count >= 150 }
+        expectAllProcessedInOrder(lines, partitions: 3, perPartition: 50)
+        #expect(lines.contains("events/1@7 key-7 value-1-7"))
+        host.send(SIGTERM)
+        #expect(try await host.waitForExit() == 0)
+    }
+
+    @Test func cPluginProcessesMessagesLikeTheSwiftOnes() async throws {
+        try cluster.createTopic("events", partitions: 2)
+        try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 20)
+        let host = try start(TestPaths.plugin("CountingCConsumer"), "CountingCConsumer")
+        let lines = try await host.waitFor("40 messages") { $0.count >= 40 }
+        expectAllProcessedInOrder(lines, partitions: 2, perPartition: 20)
+        host.send(SIGTERM)
+        #expect(try await host.waitForExit() == 0)
+        #expect(host.stderr.contains("CountingCConsumer processed 40 messages"))
+    }
+
+    @Test func batchConsumerProcessesEverythingInBatchesNoLargerThanFetchMessages() async throws {
+        try cluster.createTopic("events", partitions: 2)
+        try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 30)
+        let host = try start(TestPaths.plugin("ScriptedTestConsumers"), "ScriptedBatchConsumer", ["RACECAR_FETCH_MESSAGES": "4"])
+        let lines = try await host.waitFor("60 messages") { $0.filter { $0.hasPrefix("processed") }.count >= 60 }
+        expectAllProcessedInOrder(lines, partitions: 2, perPartition: 30)
+        let batchSizes = lines.filter { $0.hasPrefix("batch ") }.compactMap { Int($0.split(separator: "=").last ?? "") }
+        #expect(!batchSizes.isEmpty)
+        #expect(batchSizes.allSatisfy { $0 >= 1 && $0 <= 4 })
+        host.send(SIGTERM)
+        #expect(try await host.waitForExit() == 0)
+    }
+
+    @Test func producingConsumerOutputLandsOnTheOutputTopic() async throws {
+        try cluster.createTopic("pageviews", partitions: 2)
+        try cluster.createTopic("pageviews-with-country", partitions: 2)
+        let views = (0..<20).map { index in
+            (key: Optional("\(index)"), value: "{\"id\": \(index), \"ip_address\": \"\(index * 12).1.2.3\"}", partition: Int32?.none)
+        }
+        try cluster.produce(topic: "pageviews", messages: views)
+        let host = try start(TestPaths.plugin("GeoCodingConsumer"), "GeoCodingConsumer")
+        let client = KafkaTestClient(brokers: cluster.bootstrapServers)
+        let outputs = try client.readMessages(topic: "pageviews-with-country", partitions: 2, count: 20, timeout: .seconds(60))
+        #expect(outputs.count == 20)
+        #expect(Set(outputs.compactMap(\.key)) == Set((0..<20).map(String.init)))
+        #expect(outputs.contains { $0.value == "{\"country\":\"US\",\"id\":10,\"ip_address\":\"120.1.2.3\"}" })
+        host.send(SIGTERM)
+        #expect(try await host.waitForExit() == 0)
+    }
+
+    @Test func failedMessageIsRetriedAfterThePauseWhileOtherPartitionsFlow() async throws {
+        try cluster.createTopic("events", partitions: 2)
+        try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 10)
+        let host = try start(TestPaths.plugin("ScriptedTestConsumers"), "ScriptedConsumer", [
+            "RACECAR_PAUSE_TIMEOUT": "2",
+            "SCRIPTED_FAIL": "events/0@3",
+        ])
+        try await host.waitFor("the failure") { $0.contains("failed events/0@3 retries=0") }
+        let failedAt = ContinuousClock.now
+        let duringPause = try await host.waitFor("partition 1 to finish") { lines in
+            (0..<10).allSatisfy { lines.contains("processed events/1@\($0) retries=0") }
+        }
+        #expect(!duringPause.contains { $0.hasPrefix("processed events/0@3") }, "retried before the pause ended")
+        let lines = try await host.waitFor("the retry") { $0.contains("processed events/0@3 retries=1") }
+        #expect(ContinuousClock.now - failedAt >= .milliseconds(1500))
+        let all = try await host.waitFor("partition 0 to finish") { $0.contains("processed events/0@9 retries=0") }
+        let partition0 = all.compactMap(ProcessedLine.init).filter { $0.partition == 0 }.map(\.offset)
+        #expect(partition0 == Array(0...9), "nothing skipped, nothing repeated, in order")
+        #expect(lines.firstIndex(of: "processed events/0@4 retries=0")! > lines.firstIndex(of: "processed events/0@3 retries=1")!)
+        #expect(host.stderr.contains("events/0@3"))
+        host.send(SIGTERM)
+        #expect(try await host.waitForExit() == 0)
+    }
+
+    @Test func sigtermCommitsSoARestartResumesWithoutReprocessing() async throws {
+        try cluster.createTopic("events", partitions: 2)
+        try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 25)
+        let first = try start(TestPaths.plugin("EchoConsumer"), "EchoConsumer", ["RACECAR_OFFSET_COMMIT_INTERVAL": "3600"])
+        try await first.waitFor("50 messages") { $0.count >= 50 }
+        first.send(SIGTERM)
+        #expect(try await first.waitForExit() == 0)
+
+        let client = KafkaTestClient(brokers: cluster.bootstrapServers)
+        #expect(try client.committedOffsets(group: "echo-consumer", topic: "events", partitions: 2) == [0: 25, 1: 25])
+
+        try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 5, startingAt: 25)
+        let second = try start(TestPaths.plugin("EchoConsumer"), "EchoConsumer")
+        let lines = try await second.waitFor("the 10 new messages") { $0.count >= 10 }
+        let offsets = ProcessedLine.offsetsByPartition(lines)
+        #expect(offsets[0] == Array(25..<30))
+        #expect(offsets[1] == Array(25..<30))
+        second.send(SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+    }
+
+    @Test func killNineThenRestartProcessesEveryMessageAtLeastOnce() async throws {
+        try cluster.createTopic("events", partitions: 4)
+        try cluster.produceNumbered(topic: "events", partitions: 4, perPartition: 500)
+        let first = try start(TestPaths.plugin("EchoConsumer"), "EchoConsumer", ["RACECAR_FETCH_MESSAGES": "10"])
+        try await first.waitFor("some progress") { $0.count >= 300 }
+        first.send(SIGKILL)
+        _ = try await first.waitForExit()
+        let seenBefore = first.lines.compactMap(ProcessedLine.init)
+
+        let second = try start(TestPaths.plugin("EchoConsumer"), "EchoConsumer")
+        let expected = Set((0..<4).flatMap { partition in (0..<500).map { ProcessedLine("events/\(partition)@\($0)")! } })
+        try await second.waitFor("every offset", timeout: .seconds(120)) { lines in
+            expected.isSubset(of: Set(seenBefore).union(lines.compactMap(ProcessedLine.init)))
+        }
+        let resumed = ProcessedLine.offsetsByPartition(second.lines)
+        #expect(resumed.values.allSatisfy { $0 == Array($0.first!...$0.last!) }, "each partition resumes contiguously")
+        second.send(SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+    }
+}

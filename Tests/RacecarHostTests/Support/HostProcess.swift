@@ -1,0 +1,150 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// A running `racecar-host` (or any command), with its output collected line by line.
+final class HostProcess: Sendable {
+    private let process: Process
+    private let output = CollectedOutput()
+
+    /// Output shared with the pipe handlers, which run on other threads.
+    private final class CollectedOutput: Sendable {
+        let lines = Mutex<[String]>([])
+        let partialLine = Mutex<String>("")
+        let stderr = Mutex<String>("")
+    }
+
+    /// Starts `racecar-host` with `arguments`, adding `environment` to a clean one.
+    init(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        executable: String = TestPaths.host,
+        workingDirectory: URL? = nil
+    ) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var base = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RACECAR_") }
+        base.merge(environment) { $1 }
+        process.environment = base
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let output = self.output
+        out.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            guard !data.isEmpty else { return }
+            let complete: [String] = output.partialLine.withLock { buffer in
+                buffer += String(decoding: data, as: UTF8.self)
+                var lines = buffer.components(separatedBy: "\n")
+                buffer = lines.removeLast()
+                return lines
+            }
+            output.lines.withLock { $0 += complete }
+        }
+        err.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            guard !data.isEmpty else { return }
+            output.stderr.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+        self.process = process
+    }
+
+    var lines: [String] { output.lines.withLock { $0 } }
+    var stderr: String { output.stderr.withLock { $0 } }
+    var pid: Int32 { process.processIdentifier }
+
+    /// Waits until `condition` holds for the output lines; fails the test on timeout.
+    @discardableResult
+    func waitFor(
+        _ what: String,
+        timeout: Duration = .seconds(60),
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ condition: ([String]) -> Bool
+    ) async throws -> [String] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let current = lines
+            if condition(current) { return current }
+            if !process.isRunning {
+                // One last look: output may arrive just after exit.
+                try await Task.sleep(for: .milliseconds(200))
+                if condition(lines) { return lines }
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("timed out waiting for \(what); last lines: \(lines.suffix(5)); stderr: \(stderr.suffix(2000))", sourceLocation: sourceLocation)
+        throw TimedOut()
+    }
+
+    /// Sends `signal` to the process.
+    func send(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for the process to exit and returns its status (128+N for a signal).
+    func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                send(SIGKILL)
+                Issue.record("process did not exit in time; stderr: \(stderr.suffix(2000))")
+                throw TimedOut()
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        // Let the pipe handlers drain the last output.
+        try await Task.sleep(for: .milliseconds(100))
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    }
+
+    /// Runs to completion and returns status, stdout and stderr.
+    static func run(_ arguments: [String], environment: [String: String] = [:], executable: String = TestPaths.host) async throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
+        let host = try HostProcess(arguments, environment: environment, executable: executable)
+        let status = try await host.waitForExit()
+        return (status, host.lines.joined(separator: "\n"), host.stderr)
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+struct TimedOut: Error {}
+
+/// A processed-message line, `<topic>/<partition>@<offset> ...`, as EchoConsumer and the C
+/// consumers print it (the scripted consumers prefix it with `processed `).
+struct ProcessedLine: Hashable {
+    var topic: String
+    var partition: Int32
+    var offset: Int64
+
+    init?(_ line: String) {
+        let position = line.hasPrefix("processed ") ? line.dropFirst("processed ".count) : Substring(line)
+        guard !position.prefix(while: { $0 != "/" }).contains(" ") else { return nil }
+        guard let slash = position.firstIndex(of: "/"), let at = position.firstIndex(of: "@") else { return nil }
+        let end = position[at...].firstIndex(of: " ") ?? position.endIndex
+        guard let partition = Int32(position[position.index(after: slash)..<at]),
+            let offset = Int64(position[position.index(after: at)..<end])
+        else { return nil }
+        topic = String(position[..<slash])
+        self.partition = partition
+        self.offset = offset
+    }
+
+    /// Offsets per partition in the order they appear.
+    static func offsetsByPartition(_ lines: [String]) -> [Int32: [Int64]] {
+        var result: [Int32: [Int64]] = [:]
+        for line in lines {
+            guard let parsed = ProcessedLine(line) else { continue }
+            result[parsed.partition, default: []].append(parsed.offset)
+        }
+        return result
+    }
+}

@@ -1,0 +1,83 @@
+import CRdKafka
+import Foundation
+import RacecarHost
+
+/// An independent librdkafka client in the test process, for checking what the host did:
+/// committed offsets, watermarks and topic contents.
+struct KafkaTestClient {
+    let brokers: String
+
+    /// The offsets committed by `group` for `topic`'s partitions (-1001 when none).
+    func committedOffsets(group: String, topic: String, partitions: Int) throws -> [Int32: Int64] {
+        let consumer = try makeClient(type: RD_KAFKA_CONSUMER, extra: ["group.id": group])
+        defer { rd_kafka_destroy(consumer) }
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for partition in 0..<partitions { rd_kafka_topic_partition_list_add(list, topic, Int32(partition)) }
+        let error = rd_kafka_committed(consumer, list, 10_000)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw ClientError(String(cString: rd_kafka_err2str(error))) }
+        var result: [Int32: Int64] = [:]
+        for index in 0..<Int(list.pointee.cnt) {
+            result[list.pointee.elems[index].partition] = list.pointee.elems[index].offset
+        }
+        return result
+    }
+
+    /// Reads every message of `topic` from the beginning until `count` arrived.
+    func readMessages(topic: String, partitions: Int, count: Int, timeout: Duration = .seconds(30)) throws -> [(key: String?, value: String)] {
+        let consumer = try makeClient(type: RD_KAFKA_CONSUMER, extra: ["group.id": "test-reader-\(UUID().uuidString)"])
+        defer {
+            rd_kafka_consumer_close(consumer)
+            rd_kafka_destroy(consumer)
+        }
+        rd_kafka_poll_set_consumer(consumer)
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for partition in 0..<partitions {
+            rd_kafka_topic_partition_list_add(list, topic, Int32(partition)).pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+        }
+        rd_kafka_assign(consumer, list)
+        var messages: [(key: String?, value: String)] = []
+        let deadline = ContinuousClock.now + timeout
+        while messages.count < count, ContinuousClock.now < deadline {
+            guard let message = rd_kafka_consumer_poll(consumer, 100) else { continue }
+            defer { rd_kafka_message_destroy(message) }
+            guard message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            let value = String(decoding: UnsafeRawBufferPointer(start: message.pointee.payload, count: message.pointee.len), as: UTF8.self)
+            let key = message.pointee.key.map {
+                String(decoding: UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len), as: UTF8.self)
+            }
+            messages.append((key, value))
+        }
+        return messages
+    }
+
+    private func makeClient(type: rd_kafka_type_t, extra: [String: String]) throws -> OpaquePointer {
+        let conf = rd_kafka_conf_new()!
+        var errorText = [CChar](repeating: 0, count: 256)
+        for (name, value) in ["bootstrap.servers": brokers, "enable.auto.commit": "false", "log_level": "3"].merging(extra, uniquingKeysWith: { $1 }) {
+            rd_kafka_conf_set(conf, name, value, &errorText, errorText.count)
+        }
+        guard let client = rd_kafka_new(type, conf, &errorText, errorText.count) else {
+            throw ClientError("cannot create test client")
+        }
+        return client
+    }
+
+    struct ClientError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
+
+extension MockCluster {
+    /// Produces `count` messages `key-<i>` / `value-<i>` to each partition of `topic`.
+    func produceNumbered(topic: String, partitions: Int, perPartition count: Int, startingAt start: Int = 0) throws {
+        for partition in 0..<partitions {
+            let messages = (start..<(start + count)).map { index in
+                (key: Optional("key-\(index)"), value: "value-\(partition)-\(index)", partition: Optional(Int32(partition)))
+            }
+            try produce(topic: topic, messages: messages)
+        }
+    }
+}
