@@ -69,6 +69,31 @@ import Testing
         #expect(try await host.waitForExit() == 0)
     }
 
+    @Test func archiveConsumerWritesOneFilePerBatch() async throws {
+        try cluster.createTopic("events", partitions: 1)
+        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 25)
+        let archive = workingDirectory.appendingPathComponent("archive")
+        let host = try start(TestPaths.plugin("ArchiveEventsConsumer"), "ArchiveEventsConsumer", [
+            "ARCHIVE_DIR": archive.path,
+            "RACECAR_FETCH_MESSAGES": "10",
+        ])
+        try await host.waitFor("25 archived messages") { lines in
+            lines.compactMap { Int($0.split(separator: " ")[1]) }.reduce(0, +) >= 25
+        }
+        host.send(SIGTERM)
+        #expect(try await host.waitForExit() == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: archive.path)
+        var archived: [String] = []
+        for file in files.sorted(by: { Int($0.split(separator: "-")[2])! < Int($1.split(separator: "-")[2])! }) {
+            let parts = file.split(separator: "-")
+            let lines = try String(contentsOf: archive.appendingPathComponent(file), encoding: .utf8).split(separator: "\n").map(String.init)
+            #expect(lines.count == Int(parts[3])! - Int(parts[2])! + 1, "file name \(file) matches its contents")
+            #expect(lines.count <= 10)
+            archived += lines
+        }
+        #expect(archived == (0..<25).map { "value-0-\($0)" })
+    }
+
     @Test func producingConsumerOutputLandsOnTheOutputTopic() async throws {
         try cluster.createTopic("pageviews", partitions: 2)
         try cluster.createTopic("pageviews-with-country", partitions: 2)
@@ -105,7 +130,8 @@ import Testing
         let partition0 = all.compactMap(ProcessedLine.init).filter { $0.partition == 0 }.map(\.offset)
         #expect(partition0 == Array(0...9), "nothing skipped, nothing repeated, in order")
         #expect(lines.firstIndex(of: "processed events/0@4 retries=0")! > lines.firstIndex(of: "processed events/0@3 retries=1")!)
-        #expect(host.stderr.contains("events/0@3"))
+        // The Swift error's description reaches the host's log with where it happened.
+        #expect(host.stderr.contains("ScriptedConsumer failed at events/0@3, retries_count 0: scripted failure at events/0@3; retrying in 2 s"))
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
     }
