@@ -7,8 +7,15 @@ struct ConsumerOptions: ParsableArguments {
     @Option(name: .long, help: "Path to the consumer plugin (.so).")
     var plugin: String
 
-    @Argument(help: "The consumer to run, as the plugin names it (e.g. EchoConsumer).")
-    var consumer: String
+    @Argument(
+        parsing: .allUnrecognized,
+        help: ArgumentHelp(
+            "The consumer to run, as the plugin names it (e.g. EchoConsumer), and any settings.",
+            discussion: "Every racecar.yml key is also a flag: --fetch-messages 500, --group-id=x, --pause-with-exponential-backoff, --no-start-from-beginning.",
+            valueName: "consumer> <settings"
+        )
+    )
+    var arguments: [String] = []
 
     @Option(name: .long, help: "Path to racecar.yml (default: ./racecar.yml if it exists).")
     var config: String?
@@ -19,12 +26,17 @@ struct ConsumerOptions: ParsableArguments {
     /// Loads the plugin and the effective configuration, or exits with a one-line error.
     func load() throws -> (ConsumerDescriptor, RacecarConfig, [String]) {
         do {
+            let flags = try ConfigFlags(parsing: arguments)
+            guard let consumer = flags.consumer else {
+                throw UserError("name the consumer to run, e.g. racecar-host --plugin libEchoConsumer.so EchoConsumer")
+            }
             let plugin = try PluginLoader.load(path: plugin)
             let descriptor = try plugin.consumer(named: consumer)
             let loader = ConfigLoader(
                 configPath: config,
                 environmentName: environment,
-                environment: ProcessInfo.processInfo.environment
+                environment: ProcessInfo.processInfo.environment,
+                flags: flags.settings
             )
             let (config, warnings) = try loader.load(for: descriptor)
             return (descriptor, config, warnings)

@@ -10,6 +10,10 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
     case missingEnvironment(environment: String, path: String, available: [String])
     /// Two keys contradict each other.
     case conflict(String)
+    /// librdkafka refused a property; the message names it and the key that set it.
+    case rejectedByLibrdkafka(String)
+    /// A variable needed by the Heroku integration is missing or unusable.
+    case heroku(String)
 
     public var description: String {
         switch self {
@@ -23,8 +27,10 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
         case .missingEnvironment(let environment, let path, let available):
             let list = available.isEmpty ? "none" : available.joined(separator: ", ")
             return "\(path): no section for environment `\(environment)`; sections: \(list)"
-        case .conflict(let message):
+        case .conflict(let message), .rejectedByLibrdkafka(let message):
             return message
+        case .heroku(let message):
+            return "heroku: \(message)"
         }
     }
 }

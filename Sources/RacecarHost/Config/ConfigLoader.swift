@@ -84,6 +84,7 @@ public struct ConfigLoader {
             try set(key, .scalar(text), from: .flag(key.flag), in: &config)
         }
 
+        if config.heroku { try HerokuSettings(environment: environment).apply(to: &config) }
         try validate(config)
         return (config, warnings)
     }
@@ -153,6 +154,16 @@ public struct ConfigLoader {
                 items.append(try substitute(scalar.string, source: source, key: name))
             }
             raw = .list(items)
+        case .mapping(let mapping) where name == "consumer" || name == "producer":
+            // Raw librdkafka properties may also be written as a mapping of name: value.
+            var items: [String] = []
+            for (propertyNode, valueNode) in mapping {
+                guard let property = propertyNode.string, let value = valueNode.string else {
+                    throw .invalidValue(key: name, value: "a nested collection", source: source, expected: "librdkafka property: value pairs")
+                }
+                items.append("\(property)=\(try substitute(value, source: source, key: name))")
+            }
+            raw = .list(items)
         default:
             throw .invalidValue(key: name, value: "a mapping", source: source, expected: key.expected)
         }
@@ -163,6 +174,7 @@ public struct ConfigLoader {
         guard key.apply(&config, raw) else {
             let shown: String
             switch raw {
+            case _ where key.isSecret: shown = "[redacted]"
             case .scalar(let text): shown = "`\(text)`"
             case .list(let items): shown = "[\(items.joined(separator: ", "))]"
             }
@@ -216,6 +228,17 @@ public struct ConfigLoader {
         }
         if config.subscribesTo.isEmpty {
             throw .conflict("the consumer subscribes to no topics: set `subscribes_to` in racecar.yml or RACECAR_SUBSCRIBES_TO")
+        }
+        for (key, entries) in [("consumer", config.consumerProperties), ("producer", config.producerProperties)] {
+            for entry in entries where RacecarConfig.splitProperty(entry) == nil {
+                throw .invalidValue(key: key, value: "`\(entry)`", source: config.sources[key]!, expected: "librdkafka properties as name=value")
+            }
+        }
+        do {
+            try config.consumerConfiguration(groupID: "validation").validate()
+            try config.producerConfiguration().validate()
+        } catch {
+            throw .rejectedByLibrdkafka(error.description)
         }
     }
 

@@ -7,8 +7,22 @@ extension RacecarConfig {
         var text = "effective configuration for \(consumer):\n"
         for key in ConfigKey.all {
             let padded = key.name.padding(toLength: width, withPad: " ", startingAt: 0)
-            text += "  \(padded)  \(key.render(self))  (\(sources[key.name] ?? .builtInDefault))\n"
+            text += "  \(padded)  \(value(of: key))  (\(sources[key.name] ?? .builtInDefault))\n"
         }
         return text
+    }
+
+    private func value(of key: ConfigKey) -> String {
+        switch key.name {
+        case "consumer", "producer":
+            let entries = key.name == "consumer" ? consumerProperties : producerProperties
+            if entries.isEmpty { return "(none)" }
+            return entries.map { entry in
+                guard let (name, _) = Self.splitProperty(entry), ConfigKey.isSecretProperty(name) else { return entry }
+                return "\(name)=[redacted]"
+            }.joined(separator: ",")
+        default:
+            return key.displayValue(self)
+        }
     }
 }

@@ -30,6 +30,10 @@ final class KafkaConsumer {
         callbacks.isQuiet.store(true, ordering: .relaxed)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(callbacks).toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
+        rd_kafka_conf_set_offset_commit_cb(conf) { rk, error, _, _ in
+            guard error != RD_KAFKA_RESP_ERR_NO_ERROR, error != RD_KAFKA_RESP_ERR__NO_OFFSET else { return }
+            callbackLogger(rk)?.warning("offset commit failed: \(KafkaError.message(error))")
+        }
         installLogCallbacks(conf)
         var errorText = [CChar](repeating: 0, count: 512)
         guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errorText, errorText.count) else {
@@ -121,7 +125,13 @@ final class KafkaConsumer {
 
     /// Commits the stored offsets of the current assignment and waits for the broker.
     func commitStoredOffsets() {
-        let error = rd_kafka_commit(handle, nil, 0)
+        commit(nil, synchronously: true)
+    }
+
+    /// Commits `offsets`, or the stored offsets that changed when `nil`. Failures of
+    /// asynchronous commits are logged from the commit callback.
+    func commit(_ offsets: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, synchronously: Bool) {
+        let error = rd_kafka_commit(handle, offsets, synchronously ? 0 : 1)
         switch error {
         case RD_KAFKA_RESP_ERR_NO_ERROR, RD_KAFKA_RESP_ERR__NO_OFFSET:
             break
@@ -192,7 +202,7 @@ final class CallbackBox: @unchecked Sendable {
     let isQuiet = Atomic<Bool>(false)
 }
 
-private func logger(_ rk: OpaquePointer?) -> Logger? {
+private func callbackLogger(_ rk: OpaquePointer?) -> Logger? {
     guard let rk, let opaque = rd_kafka_opaque(rk) else { return nil }
     let box = Unmanaged<CallbackBox>.fromOpaque(opaque).takeUnretainedValue()
     return box.isQuiet.load(ordering: .relaxed) ? nil : box.logger
@@ -211,12 +221,12 @@ private let rebalanceCallback: @convention(c) (
 /// logged as a warning and the log line only at debug level, unless it is critical.
 func installLogCallbacks(_ conf: OpaquePointer) {
     rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
-        guard let logger = logger(rk), let message else { return }
+        guard let logger = callbackLogger(rk), let message else { return }
         let text = "librdkafka \(facility.map { String(cString: $0) } ?? ""): \(String(cString: message))"
         if level <= 2 { logger.critical("\(text)") } else { logger.debug("\(text)") }
     }
     rd_kafka_conf_set_error_cb(conf) { rk, code, reason, _ in
-        guard let logger = logger(rk) else { return }
+        guard let logger = callbackLogger(rk) else { return }
         let text = reason.map { String(cString: $0) } ?? KafkaError.message(rd_kafka_resp_err_t(rawValue: code))
         logger.warning("Kafka: \(text)")
     }

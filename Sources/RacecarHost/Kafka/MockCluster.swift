@@ -12,8 +12,8 @@ public final class MockCluster: @unchecked Sendable {
     /// Starts a cluster of `brokers` brokers.
     public init(brokers: Int = 1) throws(KafkaError) {
         var configuration = KafkaConfiguration()
-        configuration["test.mock.num.brokers"] = String(brokers)
-        configuration["log_level"] = "3"
+        configuration.set("test.mock.num.brokers", String(brokers))
+        configuration.set("log_level", "3")
         let conf = try configuration.makeConf()
         var errorText = [CChar](repeating: 0, count: 512)
         guard let client = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errorText, errorText.count) else {

@@ -1,33 +1,51 @@
-/// The mapping from racecar-host's keys to librdkafka properties (the README's table mirrors it).
-extension RacecarConfig {
-    private func milliseconds(_ seconds: Double) -> String { String(Int((seconds * 1000).rounded())) }
+import Foundation
 
+/// Builds librdkafka configurations from ``ConfigKey/all``, the single table of mappings.
+extension RacecarConfig {
     /// Properties for the consumer of group `groupID`.
     func consumerConfiguration(groupID: String) -> KafkaConfiguration {
         var configuration = KafkaConfiguration()
-        configuration["bootstrap.servers"] = brokers.joined(separator: ",")
-        configuration["client.id"] = clientID
-        configuration["group.id"] = groupID
-        // Offsets are stored by the host only after processing succeeded, and committed in the
-        // background every offset_commit_interval (plus on revocation and shutdown).
-        configuration["enable.auto.offset.store"] = "false"
-        configuration["enable.auto.commit"] = "true"
-        configuration["auto.commit.interval.ms"] = milliseconds(offsetCommitInterval)
-        configuration["session.timeout.ms"] = milliseconds(sessionTimeout)
-        configuration["heartbeat.interval.ms"] = milliseconds(heartbeatInterval)
-        configuration["max.poll.interval.ms"] = milliseconds(maxPollInterval)
-        configuration["socket.timeout.ms"] = milliseconds(socketTimeout)
-        configuration["fetch.wait.max.ms"] = milliseconds(maxWaitTime)
+        applyMappedKeys(for: .consumer, to: &configuration)
+        configuration.set("group.id", groupID, origin: "the consumer's group id")
+        // Offsets are stored by the host only after processing succeeded, and committed by the
+        // host every offset_commit_interval, when partitions are revoked, and on shutdown.
+        configuration.set("enable.auto.offset.store", "false")
+        configuration.set("enable.auto.commit", "false")
+        applyRawProperties(consumerProperties, key: "consumer", to: &configuration)
         return configuration
     }
 
     /// Properties for the producer behind `produce`.
     func producerConfiguration() -> KafkaConfiguration {
         var configuration = KafkaConfiguration()
-        configuration["bootstrap.servers"] = brokers.joined(separator: ",")
-        configuration["client.id"] = clientID
-        configuration["message.timeout.ms"] = milliseconds(messageTimeout)
-        configuration["socket.timeout.ms"] = milliseconds(socketTimeout)
+        applyMappedKeys(for: .producer, to: &configuration)
+        applyRawProperties(producerProperties, key: "producer", to: &configuration)
         return configuration
+    }
+
+    private func applyMappedKeys(for client: ConfigKey.Client, to configuration: inout KafkaConfiguration) {
+        for key in ConfigKey.all {
+            for property in key.kafka where property.client == client || property.client == .both {
+                guard let value = property.value(self) else { continue }
+                configuration.set(property.name, value, origin: origin(of: key.name), isSecret: key.isSecret)
+            }
+        }
+    }
+
+    private func applyRawProperties(_ entries: [String], key: String, to configuration: inout KafkaConfiguration) {
+        for entry in entries {
+            guard let (name, value) = Self.splitProperty(entry) else { continue }
+            configuration.set(name, value, origin: origin(of: key), isSecret: ConfigKey.isSecretProperty(name))
+        }
+    }
+
+    private func origin(of key: String) -> String {
+        "`\(key)` from \(sources[key] ?? .builtInDefault)"
+    }
+
+    /// Splits a raw `name=value` librdkafka property.
+    static func splitProperty(_ entry: String) -> (name: String, value: String)? {
+        guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else { return nil }
+        return (String(entry[..<equals]).trimmingCharacters(in: .whitespaces), String(entry[entry.index(after: equals)...]))
     }
 }

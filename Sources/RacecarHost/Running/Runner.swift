@@ -33,6 +33,10 @@ public final class Runner {
     /// Paused partitions with the time to resume them (`nil`: until restart).
     private var pauses: [TopicPartition: ContinuousClock.Instant?] = [:]
     private var fatalFailure: String?
+    /// The next offset stored per partition, re-committed when idle with offset_commit_on_idle.
+    private var storedOffsets: [TopicPartition: Int64] = [:]
+    private var lastCommit = ContinuousClock.now
+    private let commitInterval: Duration
     private var errorText = [CChar](repeating: 0, count: 4096)
 
     /// Prepares a run: creates the Kafka client and the plugin's consumer instance.
@@ -51,6 +55,7 @@ public final class Runner {
             maxPauseTimeout: config.maxPauseTimeout
         )
         self.messages = MessageBuffer(capacity: config.fetchMessages)
+        self.commitInterval = .milliseconds(Int64(config.offsetCommitInterval * 1000))
         do {
             kafka = try KafkaConsumer(configuration: config.consumerConfiguration(groupID: groupID), logger: logger)
             try kafka.checkBrokersReachable(
@@ -100,6 +105,7 @@ public final class Runner {
                 storeProgress()
                 releaseChunk()
             }
+            if ContinuousClock.now - lastCommit >= commitInterval { commitPeriodically() }
             if let fatal = kafka.fatalError() {
                 kafkaFailure = fatal
                 break
@@ -288,17 +294,39 @@ public final class Runner {
 
     private func storeProgress() {
         guard !progress.isEmpty else { return }
-        let list = progress.makeList()
-        kafka.storeOffsets(list)
-        rd_kafka_topic_partition_list_destroy(list)
+        store(progress.makeList())
         progress.removeAll()
     }
 
     private func storeProgress(of partition: PartitionRef) {
         guard let list = progress.makeList(only: partition) else { return }
-        kafka.storeOffsets(list)
-        rd_kafka_topic_partition_list_destroy(list)
+        store(list)
         progress.remove(partition)
+    }
+
+    private func store(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        kafka.storeOffsets(list)
+        if config.offsetCommitOnIdle {
+            for index in 0..<Int(list.pointee.cnt) {
+                let element = list.pointee.elems[index]
+                storedOffsets[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] = element.offset
+            }
+        }
+        rd_kafka_topic_partition_list_destroy(list)
+    }
+
+    /// Commits every offset_commit_interval: the stored offsets that changed, or with
+    /// offset_commit_on_idle every stored offset again, so an idle group's offsets do not
+    /// expire from the broker.
+    private func commitPeriodically() {
+        lastCommit = .now
+        if config.offsetCommitOnIdle, !storedOffsets.isEmpty {
+            let list = makePartitionList(storedOffsets.map { ($0.key, offset: $0.value) })
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            kafka.commit(list, synchronously: config.synchronousCommits)
+        } else {
+            kafka.commit(nil, synchronously: config.synchronousCommits)
+        }
     }
 
     // MARK: Shutdown
@@ -329,6 +357,7 @@ extension Runner: RebalanceListener {
         for partition in partitions {
             pauses[partition] = nil
             failures[partition] = nil
+            storedOffsets[partition] = nil
             revokedDuringPoll.insert(partition)
         }
     }
