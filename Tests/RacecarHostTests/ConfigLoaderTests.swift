@@ -13,7 +13,7 @@ import Testing
     }
 
     @Test func defaultsApplyWithoutAFile() throws {
-        let loader = ConfigLoader(configPath: nil, environmentName: nil, environment: [:])
+        let loader = ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: [:])
         let (config, _) = try loader.load(for: echo)
         #expect(config.brokers == ["localhost:9092"])
         #expect(config.fetchMessages == 1000)
@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test func unknownRacecarVariableIsAWarningNotAnError() throws {
-        let loader = ConfigLoader(configPath: nil, environmentName: nil, environment: ["RACECAR_BROKER": "x:1"])
+        let loader = ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: ["RACECAR_BROKER": "x:1"])
         let (_, warnings) = try loader.load(for: echo)
         #expect(warnings == ["ignoring unknown environment variable RACECAR_BROKER; did you mean RACECAR_BROKERS?"])
     }
@@ -147,3 +147,10 @@ extension ConsumerDescriptor {
         ConsumerDescriptor(testName: name, subscriptions: topics.map { .init(topic: $0, startFromBeginning: true) })
     }
 }
+
+/// An empty racecar.yml, so that tests never read the repository's own.
+let emptyConfigFile: String = {
+    let path = TestPaths.temporaryDirectory().appendingPathComponent("racecar.yml").path
+    _ = FileManager.default.createFile(atPath: path, contents: Data())
+    return path
+}()

@@ -37,7 +37,8 @@ public struct ConfigLoader {
         for key in ConfigKey.all { config.sources[key.name] = .builtInDefault }
         applyPluginDefaults(consumer, to: &config)
 
-        if let file = try readFile() {
+        // An empty racecar.yml counts as no file: there is no environment section to miss.
+        if let file = try readFile(), !file.sectionNames.isEmpty {
             let common = try file.section("common") ?? []
             guard let environmentSection = try file.section(environmentName) else {
                 throw .missingEnvironment(

@@ -7,12 +7,13 @@ extension RacecarConfig {
         var text = "effective configuration for \(consumer):\n"
         for key in ConfigKey.all {
             let padded = key.name.padding(toLength: width, withPad: " ", startingAt: 0)
-            text += "  \(padded)  \(value(of: key))  (\(sources[key.name] ?? .builtInDefault))\n"
+            text += "  \(padded)  \(displayValue(of: key))  (\(sources[key.name] ?? .builtInDefault))\n"
         }
         return text
     }
 
-    private func value(of key: ConfigKey) -> String {
+    /// The effective value of `key` as shown to operators, secrets redacted.
+    func displayValue(of key: ConfigKey) -> String {
         switch key.name {
         case "consumer", "producer":
             let entries = key.name == "consumer" ? consumerProperties : producerProperties

@@ -6,8 +6,9 @@ import RacecarSDK
 /// - `SCRIPTED_FAIL`: comma-separated `topic/partition@offset` positions that fail;
 /// - `SCRIPTED_FAIL_TIMES`: how many attempts at each position fail (default 1).
 ///
-/// Each prints `processed <topic>/<partition>@<offset> retries=<n>` per message it finished
-/// and `failed <topic>/<partition>@<offset> retries=<n>` per failure.
+/// Each prints `processed <topic>/<partition>@<offset> retries=<n> at=<ms>` per message it
+/// finished and `failed <topic>/<partition>@<offset> retries=<n> at=<ms>` per failure, with the
+/// monotonic clock in milliseconds.
 struct Script {
     let failures: Set<String>
     let failTimes: Int
@@ -31,8 +32,12 @@ struct Script {
         emit("processed \(position) retries=\(message.retriesCount)")
     }
 
+    /// Prints `line` with the monotonic time in milliseconds, so tests can check delays
+    /// without depending on when they read the output.
     func emit(_ line: String) {
-        print(line)
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        print("\(line) at=\(Int(now.tv_sec) * 1000 + Int(now.tv_nsec) / 1_000_000)")
         fflush(nil)
     }
 }

@@ -148,3 +148,16 @@ struct ProcessedLine: Hashable {
         return result
     }
 }
+
+extension [String] {
+    /// Whether a line starts with `prefix` followed by a space (the scripted consumers' format).
+    func has(_ prefix: String) -> Bool {
+        contains { $0.hasPrefix(prefix + " ") }
+    }
+
+    /// The `at=<ms>` monotonic time printed on the first line starting with `prefix`.
+    func time(of prefix: String) -> Int? {
+        guard let line = first(where: { $0.hasPrefix(prefix + " ") }), let range = line.range(of: " at=") else { return nil }
+        return Int(line[range.upperBound...])
+    }
+}
