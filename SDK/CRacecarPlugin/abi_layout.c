@@ -14,4 +14,5 @@ _Static_assert(sizeof(racecar_plugin_descriptor) == 48, "racecar_plugin_descript
 _Static_assert(sizeof(racecar_consumer_vtable) == 48, "racecar_consumer_vtable v1.0 layout changed");
 _Static_assert(sizeof(racecar_host_api) == 32, "racecar_host_api v1.0 layout changed");
 _Static_assert(sizeof(racecar_produce_request) == 96, "racecar_produce_request v1.0 layout changed");
+_Static_assert(sizeof(racecar_subscription) == 40, "racecar_subscription v1.0 layout changed");
 #endif

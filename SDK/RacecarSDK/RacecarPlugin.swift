@@ -66,10 +66,17 @@ public enum RacecarPlugin {
             capacity: max(subscriptions.count, 1)
         )
         for (index, subscription) in subscriptions.enumerated() {
+            let properties = subscription.kafkaProperties.sorted { $0.key < $1.key }
+            let propertyPointers = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(properties.count, 1))
+            for (propertyIndex, property) in properties.enumerated() {
+                propertyPointers[propertyIndex] = UnsafePointer(strdup("\(property.key)=\(property.value)"))
+            }
             subscriptionPointers[index] = permanent(racecar_subscription(
                 struct_size: MemoryLayout<racecar_subscription>.size,
                 topic: UnsafePointer(strdup(subscription.topic)),
-                start_from_beginning: subscription.startFromBeginning ? 1 : 0
+                start_from_beginning: subscription.startFromBeginning ? 1 : 0,
+                kafka_properties: propertyPointers,
+                kafka_property_count: properties.count
             ))
         }
         let isBatch = type is any BatchConsumer.Type

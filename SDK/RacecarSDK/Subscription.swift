@@ -5,9 +5,13 @@ public struct Subscription: Sendable, Hashable {
     /// Where a group with no committed offset starts: the oldest message (`true`, the
     /// default, as in Racecar) or the next new one.
     public var startFromBeginning: Bool
+    /// Extra librdkafka consumer properties, like Racecar's `additional_config`. Operators'
+    /// `consumer` properties in racecar.yml override them.
+    public var kafkaProperties: [String: String]
 
-    public init(_ topic: String, startFromBeginning: Bool = true) {
+    public init(_ topic: String, startFromBeginning: Bool = true, kafkaProperties: [String: String] = [:]) {
         self.topic = topic
         self.startFromBeginning = startFromBeginning
+        self.kafkaProperties = kafkaProperties
     }
 }

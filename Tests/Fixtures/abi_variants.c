@@ -37,12 +37,15 @@ static racecar_status fixture_process(void *instance, const racecar_message *mes
 }
 
 #ifdef VARIANT_OLDER_STRUCTS
-/* An older header had no teardown/destroy in the vtable and no user_data in the descriptor. */
+/* An older header had no teardown/destroy in the vtable, no user_data in the descriptor
+   and no librdkafka properties in subscriptions. */
 #define VTABLE_SIZE offsetof(racecar_consumer_vtable, teardown)
 #define CONSUMER_SIZE offsetof(racecar_consumer_descriptor, user_data)
+#define SUBSCRIPTION_SIZE offsetof(racecar_subscription, kafka_properties)
 #else
 #define VTABLE_SIZE sizeof(racecar_consumer_vtable)
 #define CONSUMER_SIZE sizeof(racecar_consumer_descriptor)
+#define SUBSCRIPTION_SIZE sizeof(racecar_subscription)
 #endif
 
 /* Fields past VTABLE_SIZE hold garbage on purpose: the host must not read them. */
@@ -56,7 +59,15 @@ static const racecar_consumer_vtable vtable = {
 #endif
 };
 
-static const racecar_subscription events = {sizeof(racecar_subscription), "events", 1};
+static const racecar_subscription events = {
+    .struct_size = SUBSCRIPTION_SIZE,
+    .topic = "events",
+    .start_from_beginning = 1,
+#ifdef VARIANT_OLDER_STRUCTS
+    .kafka_properties = (const char *const *)0x1, /* garbage past the old size: never read */
+    .kafka_property_count = 3,
+#endif
+};
 static const racecar_subscription *const subscriptions[] = {&events};
 
 static const racecar_consumer_descriptor consumer = {

@@ -79,6 +79,12 @@ import Testing
         #expect(!stdout.contains("s3cret"))
     }
 
+    @Test func pluginSubscriptionPropertiesCrossTheABI() async throws {
+        let (status, stdout, _) = try await HostProcess.run(["config", "--plugin", TestPaths.plugin("ScriptedTestConsumers"), "ScriptedConsumer"])
+        #expect(status == 0)
+        #expect(stdout.contains("librdkafka properties from the plugin: fetch.error.backoff.ms=250"))
+    }
+
     @Test func badValueIsOneLineNamingTheVariable() async throws {
         let (status, _, stderr) = try await HostProcess.run(
             ["--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer"],

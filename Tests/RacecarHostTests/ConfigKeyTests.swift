@@ -245,6 +245,28 @@ import Testing
     }
 }
 
+@Suite struct PluginPropertyTests {
+    @Test func pluginPropertiesAreDefaultsThatOperatorPropertiesOverride() throws {
+        let plugin = ConsumerDescriptor(testName: "EchoConsumer", subscriptions: [
+            .init(topic: "a", startFromBeginning: true, kafkaProperties: ["fetch.min.bytes=1000", "fetch.error.backoff.ms=100"]),
+        ])
+        let loader = ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: ["RACECAR_CONSUMER": "fetch.min.bytes=5"])
+        let configuration = try loader.load(for: plugin).config.consumerConfiguration(groupID: "g")
+        #expect(configuration["fetch.min.bytes"] == "5")
+        #expect(configuration["fetch.error.backoff.ms"] == "100")
+    }
+
+    @Test func subscriptionsThatDisagreeAreAnError() {
+        let plugin = ConsumerDescriptor(testName: "EchoConsumer", subscriptions: [
+            .init(topic: "a", startFromBeginning: true, kafkaProperties: ["fetch.min.bytes=1000"]),
+            .init(topic: "b", startFromBeginning: true, kafkaProperties: ["fetch.min.bytes=1"]),
+        ])
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: [:]).load(for: plugin)
+        }
+    }
+}
+
 @Suite struct HerokuTests {
     let echo = ConsumerDescriptor.forTesting(name: "EchoConsumer", topics: ["events"])
 

@@ -263,6 +263,15 @@ typedef struct racecar_subscription {
      * message; zero: at the next new message. Racecar's default is non-zero.
      */
     int start_from_beginning;
+    /**
+     * Extra librdkafka consumer properties the subscription needs, as
+     * NUL-terminated "name=value" strings (for example "fetch.min.bytes=1024"),
+     * or NULL. They are defaults: an operator's `consumer` properties in
+     * racecar.yml win. The host runs one librdkafka consumer for all of a
+     * consumer's subscriptions, so subscriptions must not disagree on a value.
+     */
+    const char *const *kafka_properties;
+    size_t kafka_property_count;
 } racecar_subscription;
 
 /**

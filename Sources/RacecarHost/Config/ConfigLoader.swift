@@ -106,6 +106,7 @@ public struct ConfigLoader {
     }
 
     private func applyPluginDefaults(_ consumer: ConsumerDescriptor, to config: inout RacecarConfig) {
+        config.pluginConsumerProperties = consumer.subscriptions.flatMap(\.kafkaProperties)
         if !consumer.subscriptions.isEmpty {
             config.subscribesTo = consumer.subscriptions.map(\.topic)
             config.startFromBeginning = consumer.subscriptions[0].startFromBeginning
@@ -229,6 +230,17 @@ public struct ConfigLoader {
         }
         if config.subscribesTo.isEmpty {
             throw .conflict("the consumer subscribes to no topics: set `subscribes_to` in racecar.yml or RACECAR_SUBSCRIBES_TO")
+        }
+        var pluginValues: [String: String] = [:]
+        for entry in config.pluginConsumerProperties {
+            guard let (name, value) = RacecarConfig.splitProperty(entry) else {
+                throw .conflict("the plugin asks for librdkafka property `\(entry)`, which is not name=value")
+            }
+            if let other = pluginValues[name], other != value {
+                throw .conflict("the plugin's subscriptions disagree on librdkafka property \(name) (\(other) and \(value)); "
+                    + "set it once in racecar.yml's `consumer` properties")
+            }
+            pluginValues[name] = value
         }
         for (key, entries) in [("consumer", config.consumerProperties), ("producer", config.producerProperties)] {
             for entry in entries where RacecarConfig.splitProperty(entry) == nil {

@@ -9,6 +9,13 @@ extension RacecarConfig {
             let padded = key.name.padding(toLength: width, withPad: " ", startingAt: 0)
             text += "  \(padded)  \(displayValue(of: key))  (\(sources[key.name] ?? .builtInDefault))\n"
         }
+        if !pluginConsumerProperties.isEmpty {
+            let shown = pluginConsumerProperties.map { entry in
+                guard let (name, _) = Self.splitProperty(entry), ConfigKey.isSecretProperty(name) else { return entry }
+                return "\(name)=[redacted]"
+            }
+            text += "  librdkafka properties from the plugin: \(shown.joined(separator: ",")) (overridden by `consumer`)\n"
+        }
         return text
     }
 

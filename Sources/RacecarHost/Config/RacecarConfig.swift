@@ -64,6 +64,8 @@ public struct RacecarConfig: Sendable {
     public var heroku = false
 
     // Raw librdkafka properties, `name=value`, applied over everything above.
+    /// The plugin's per-subscription properties; the operator's `consumer` properties win.
+    public var pluginConsumerProperties: [String] = []
     public var consumerProperties: [String] = []
     public var producerProperties: [String] = []
 

@@ -11,6 +11,10 @@ extension RacecarConfig {
         // host every offset_commit_interval, when partitions are revoked, and on shutdown.
         configuration.set("enable.auto.offset.store", "false")
         configuration.set("enable.auto.commit", "false")
+        for entry in pluginConsumerProperties {
+            guard let (name, value) = Self.splitProperty(entry) else { continue }
+            configuration.set(name, value, origin: "the plugin's subscriptions", isSecret: ConfigKey.isSecretProperty(name))
+        }
         applyRawProperties(consumerProperties, key: "consumer", to: &configuration)
         return configuration
     }

@@ -6,10 +6,13 @@ public struct ConsumerDescriptor: Sendable {
     public struct Subscription: Sendable, Equatable {
         public var topic: String
         public var startFromBeginning: Bool
+        /// librdkafka consumer properties the subscription asks for, as `name=value`.
+        public var kafkaProperties: [String]
 
-        public init(topic: String, startFromBeginning: Bool) {
+        public init(topic: String, startFromBeginning: Bool, kafkaProperties: [String] = []) {
             self.topic = topic
             self.startFromBeginning = startFromBeginning
+            self.kafkaProperties = kafkaProperties
         }
     }
 
@@ -54,7 +57,18 @@ public struct ConsumerDescriptor: Sendable {
             guard let topic = subscription.topic else {
                 throw .invalidDescriptor(path: pluginPath, reason: "consumer \(name) has a subscription without a topic")
             }
-            subscriptions.append(Subscription(topic: String(cString: topic), startFromBeginning: subscription.start_from_beginning != 0))
+            var properties: [String] = []
+            for propertyIndex in 0..<subscription.kafka_property_count {
+                guard let property = subscription.kafka_properties?[propertyIndex] else {
+                    throw .invalidDescriptor(path: pluginPath, reason: "consumer \(name) has a null librdkafka property on \(String(cString: topic))")
+                }
+                properties.append(String(cString: property))
+            }
+            subscriptions.append(Subscription(
+                topic: String(cString: topic),
+                startFromBeginning: subscription.start_from_beginning != 0,
+                kafkaProperties: properties
+            ))
         }
         self.name = name
         self.subscriptions = subscriptions

@@ -43,7 +43,7 @@ struct Script {
 }
 
 final class ScriptedConsumer: Consumer {
-    static let subscriptions = [Subscription("events")]
+    static let subscriptions = [Subscription("events", kafkaProperties: ["fetch.error.backoff.ms": "250"])]
     private let script = Script()
 
     func process(_ message: Message) throws {
