@@ -41,6 +41,30 @@ import Testing
         #expect(try await host.waitForExit() == 0)
     }
 
+    @Test func offsetCommitOnIdleRecommitsWhileNothingArrives() async throws {
+        let cluster = try MockCluster()
+        try cluster.createTopic("events", partitions: 1)
+        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
+        let host = try HostProcess(
+            ["--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--offset-commit-on-idle", "--offset-commit-interval=0.5", "--log-level=debug"],
+            environment: ["RACECAR_BROKERS": cluster.bootstrapServers, "RACECAR_MAX_WAIT_TIME": "0.1"],
+            workingDirectory: TestPaths.temporaryDirectory()
+        )
+        try await host.waitFor("3 messages") { $0.count >= 3 }
+        let deadline = ContinuousClock.now + .seconds(20)
+        func recommits() -> Int { host.stderr.components(separatedBy: "committing 1 stored offsets (offset_commit_on_idle)").count - 1 }
+        let before = recommits()
+        while recommits() < before + 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(recommits() >= before + 3, "the idle consumer keeps re-committing its position")
+        #expect(host.lines.count == 3)
+        let committed = try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(group: "echo-consumer", topic: "events", partitions: 1)
+        #expect(committed == [0: 3])
+        host.send(SIGTERM)
+        #expect(try await host.waitForExit() == 0)
+    }
+
     @Test func sigusr1PrintsTheConfigurationAndKeepsRunning() async throws {
         let cluster = try MockCluster()
         try cluster.createTopic("events", partitions: 1)

@@ -323,6 +323,7 @@ public final class Runner {
         if config.offsetCommitOnIdle, !storedOffsets.isEmpty {
             let list = makePartitionList(storedOffsets.map { ($0.key, offset: $0.value) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
+            logger.debug("committing \(storedOffsets.count) stored offsets (offset_commit_on_idle)")
             kafka.commit(list, synchronously: config.synchronousCommits)
         } else {
             kafka.commit(nil, synchronously: config.synchronousCommits)
