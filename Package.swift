@@ -5,12 +5,17 @@ let package = Package(
     name: "racecar-host",
     products: [
         .executable(name: "racecar-host", targets: ["racecar-host"]),
+        .executable(name: "racecarctl", targets: ["racecarctl"]),
         .library(name: "RacecarSDK", targets: ["RacecarSDK"]),
         .library(name: "EchoConsumer", type: .dynamic, targets: ["EchoConsumer"]),
         .library(name: "ArchiveEventsConsumer", type: .dynamic, targets: ["ArchiveEventsConsumer"]),
         .library(name: "GeoCodingConsumer", type: .dynamic, targets: ["GeoCodingConsumer"]),
         .library(name: "CountingCConsumer", type: .dynamic, targets: ["CountingCConsumer"]),
         .library(name: "ScriptedTestConsumers", type: .dynamic, targets: ["ScriptedTestConsumers"]),
+        .library(name: "NoopConsumer", type: .dynamic, targets: ["NoopConsumer"]),
+        .library(name: "NoopCConsumer", type: .dynamic, targets: ["NoopCConsumer"]),
+        .executable(name: "raw-consumer", targets: ["raw-consumer"]),
+        .executable(name: "racecar-bench", targets: ["racecar-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,6 +44,13 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "racecarctl",
+            dependencies: [
+                "RacecarHost",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
             name: "racecar-host",
             dependencies: [
                 "RacecarHost",
@@ -51,6 +63,22 @@ let package = Package(
         .target(name: "ArchiveEventsConsumer", dependencies: ["RacecarSDK"], path: "Plugins/ArchiveEventsConsumer"),
         .target(name: "GeoCodingConsumer", dependencies: ["RacecarSDK"], path: "Plugins/GeoCodingConsumer"),
         .target(name: "CountingCConsumer", dependencies: ["CRacecarPlugin"], path: "Plugins/CountingCConsumer", publicHeadersPath: "."),
+
+        // The throughput benchmark (`swift run -c release racecar-bench`) and what it runs.
+        .target(name: "NoopConsumer", dependencies: ["RacecarSDK"], path: "Plugins/NoopConsumer"),
+        .target(name: "NoopCConsumer", dependencies: ["CRacecarPlugin"], path: "Plugins/NoopCConsumer", publicHeadersPath: "."),
+        .executableTarget(name: "raw-consumer", dependencies: ["CRdKafka"], path: "Sources/raw-consumer"),
+        .executableTarget(
+            name: "racecar-bench",
+            dependencies: [
+                "RacecarHost",
+                "CRacecarPlugin",
+                "CRdKafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/racecar-bench",
+            exclude: ["results"]
+        ),
 
         // Tests.
         .target(name: "ScriptedTestConsumers", dependencies: ["RacecarSDK"], path: "Tests/Plugins/ScriptedTestConsumers"),

@@ -21,6 +21,17 @@ public protocol RacecarConsumer: AnyObject {
 
     /// Called once on shutdown, after the last message, to release resources.
     func teardown()
+
+    /// Called after every processing or delivery failure, like Racecar's `on_error`: report
+    /// it to your error tracker. The host has already logged it.
+    func onError(_ error: ProcessingError)
+
+    /// Called after partitions were assigned to this consumer.
+    func partitionsAssigned(_ partitions: [TopicPartition])
+
+    /// Called after the work on `partitions` finished and their offsets were committed,
+    /// before they move to another member of the group.
+    func partitionsRevoked(_ partitions: [TopicPartition])
 }
 
 extension RacecarConsumer {
@@ -28,6 +39,9 @@ extension RacecarConsumer {
     public static var fetchMessages: Int? { nil }
     public static var maxWaitTime: Double? { nil }
     public func teardown() {}
+    public func onError(_ error: ProcessingError) {}
+    public func partitionsAssigned(_ partitions: [TopicPartition]) {}
+    public func partitionsRevoked(_ partitions: [TopicPartition]) {}
 }
 
 /// A consumer that processes one message at a time.

@@ -86,7 +86,11 @@ public enum RacecarPlugin {
             process: isBatch ? nil : processTrampoline,
             process_batch: isBatch ? processBatchTrampoline : nil,
             teardown: teardownTrampoline,
-            destroy: destroyTrampoline
+            destroy: destroyTrampoline,
+            on_error: errorTrampoline,
+            on_partitions_assigned: assignedTrampoline,
+            on_partitions_revoked: revokedTrampoline,
+            on_statistics: type is any ReceivesStatistics.Type ? statisticsTrampoline : nil
         ))
         return permanent(racecar_consumer_descriptor(
             struct_size: MemoryLayout<racecar_consumer_descriptor>.size,
@@ -186,4 +190,34 @@ private let teardownTrampoline: @convention(c) (UnsafeMutableRawPointer?) -> Voi
 private let destroyTrampoline: @convention(c) (UnsafeMutableRawPointer?) -> Void = { pointer in
     let released = Unmanaged<ConsumerInstance>.fromOpaque(pointer!).takeRetainedValue()
     ConsumerInstance.unregister(released)
+}
+
+private let errorTrampoline: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<racecar_error_info>?) -> Void = { pointer, info in
+    guard let info else { return }
+    instance(pointer).consumer.onError(ProcessingError(info.pointee))
+}
+
+private func partitions(_ list: UnsafePointer<UnsafePointer<racecar_topic_partition>?>?, _ count: Int) -> [TopicPartition] {
+    (0..<count).compactMap { index in
+        guard let partition = list?[index], let topic = partition.pointee.topic else { return nil }
+        return TopicPartition(topic: String(cString: topic), partition: partition.pointee.partition)
+    }
+}
+
+private let assignedTrampoline: @convention(c) (
+    UnsafeMutableRawPointer?, UnsafePointer<UnsafePointer<racecar_topic_partition>?>?, Int
+) -> Void = { pointer, list, count in
+    instance(pointer).consumer.partitionsAssigned(partitions(list, count))
+}
+
+private let revokedTrampoline: @convention(c) (
+    UnsafeMutableRawPointer?, UnsafePointer<UnsafePointer<racecar_topic_partition>?>?, Int
+) -> Void = { pointer, list, count in
+    instance(pointer).consumer.partitionsRevoked(partitions(list, count))
+}
+
+private let statisticsTrampoline: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int) -> Void = {
+    pointer, json, length in
+    guard let json, let receiver = instance(pointer).consumer as? any ReceivesStatistics else { return }
+    receiver.statistics(String(decoding: UnsafeRawBufferPointer(start: json, count: length), as: UTF8.self))
 }

@@ -33,13 +33,16 @@ struct RunCommand: ParsableCommand {
             UserError.exit("\(error)")
         }
         output.bootstrap(level: config.logLevel)
+        shutdown.setShutdownTimeout(config.shutdownTimeout)
         let logger = Logger(label: "racecar")
         for warning in warnings { logger.warning("\(warning)") }
 
         do {
             let runner = try Runner(consumer: descriptor, config: config, logger: logger, shutdown: shutdown)
             try runner.run()
+            shutdown.markFinished()
         } catch {
+            shutdown.markFinished()
             UserError.exit("\(error)")
         }
     }

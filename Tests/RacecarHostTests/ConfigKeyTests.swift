@@ -28,6 +28,9 @@ import Testing
         "max_wait_time": ("0.5", "0.5"),
         "message_timeout": ("60", "60"),
         "statistics_interval": ("5", "5"),
+        "shutdown_timeout": ("12", "12"),
+        "dead_letter_topic": ("events-dlq", "events-dlq"),
+        "max_retries": ("3", "3"),
         "max_bytes": ("2000000", "2000000"),
         "max_bytes_per_partition": ("500000", "500000"),
         "min_message_queue_size": ("5000", "5000"),
@@ -73,7 +76,12 @@ import Testing
 
     /// Settings other keys' samples need to pass the cross-key rules.
     func companions(of key: String) -> [String: String] {
-        key == "max_pause_timeout" ? ["pause_with_exponential_backoff": "true"] : [:]
+        switch key {
+        case "max_pause_timeout": ["pause_with_exponential_backoff": "true"]
+        case "dead_letter_topic": ["max_retries": "3"]
+        case "max_retries": ["dead_letter_topic": "events-dlq"]
+        default: [:]
+        }
     }
 
     func shown(_ key: String, in config: RacecarConfig) -> String {

@@ -46,7 +46,7 @@ import Testing
     @Test func unknownConsumerListsTheAvailableOnes() async throws {
         let path = TestPaths.plugin("ScriptedTestConsumers")
         try await expectError(["--plugin", path, "NopeConsumer"], contains: [
-            "has no consumer named NopeConsumer; it offers: ScriptedConsumer, ScriptedBatchConsumer",
+            "has no consumer named NopeConsumer; it offers: ScriptedConsumer, ScriptedBatchConsumer, ScriptedProducingConsumer, ScriptedStatisticsConsumer",
         ])
     }
 

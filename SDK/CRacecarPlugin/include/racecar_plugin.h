@@ -213,6 +213,46 @@ typedef struct racecar_host_api {
 
 typedef struct racecar_consumer_descriptor racecar_consumer_descriptor;
 
+/** A partition, for the rebalance hooks. Borrowed for the duration of the call. */
+typedef struct racecar_topic_partition {
+    size_t struct_size;
+    const char *topic;
+    int32_t partition;
+} racecar_topic_partition;
+
+/**
+ * What failed, for `on_error` (Racecar's `on_error` hook): report it to your
+ * error tracker. Borrowed for the duration of the call.
+ */
+typedef struct racecar_error_info {
+    size_t struct_size;
+    /** The error message `process` / `process_batch` (or delivery) reported. */
+    const char *message;
+    const char *topic;
+    int32_t partition;
+    /** The message that failed: for a batch, the first one not processed. */
+    int64_t offset;
+    /** For a batch, its first and last offsets; for a single message, both equal `offset`. */
+    int64_t first_offset;
+    int64_t last_offset;
+    /** Non-zero when the failure came from `process_batch`. */
+    int is_batch;
+    /** Consecutive failures of this partition before this one (0 on the first). */
+    int32_t retries_count;
+    /**
+     * What the host does next: RACECAR_RECOVERY_RETRY (pause, then retry),
+     * RACECAR_RECOVERY_PAUSE (pause until restart), RACECAR_RECOVERY_STOP
+     * (shut down) or RACECAR_RECOVERY_DEAD_LETTER (sent to the dead-letter
+     * topic, then skipped).
+     */
+    int recovery;
+} racecar_error_info;
+
+#define RACECAR_RECOVERY_RETRY 0
+#define RACECAR_RECOVERY_PAUSE 1
+#define RACECAR_RECOVERY_STOP 2
+#define RACECAR_RECOVERY_DEAD_LETTER 3
+
 /**
  * The functions of one consumer. Either `process` or `process_batch` must be
  * set; when both are, the host uses `process_batch`. Unused entries are NULL.
@@ -251,6 +291,23 @@ typedef struct racecar_consumer_vtable {
     void (*teardown)(void *instance);
     /** Frees the instance. Called last. Optional. */
     void (*destroy)(void *instance);
+    /** Told about every processing or delivery failure, after the host logged it. Optional. */
+    void (*on_error)(void *instance, const racecar_error_info *error);
+    /** Told which partitions this instance now consumes, after they were assigned. Optional. */
+    void (*on_partitions_assigned)(void *instance, const racecar_topic_partition *const *partitions, size_t count);
+    /**
+     * Told which partitions were taken away, after the work on them finished
+     * and their offsets were committed, before they move to another member.
+     * With cooperative-sticky assignment, partitions a member keeps are never
+     * revoked. Not called during shutdown, where `teardown` is. Optional.
+     */
+    void (*on_partitions_revoked)(void *instance, const racecar_topic_partition *const *partitions, size_t count);
+    /**
+     * Receives librdkafka's statistics JSON (`length` bytes, NUL-terminated)
+     * every `statistics_interval` seconds. Statistics are only collected when
+     * this is set. Optional.
+     */
+    void (*on_statistics)(void *instance, const char *json, size_t length);
 } racecar_consumer_vtable;
 
 /** A topic the consumer subscribes to. */

@@ -181,6 +181,9 @@ struct ConfigKey: @unchecked Sendable {
         seconds("message_timeout", \.messageTimeout).kafka(.producer, "message.timeout.ms") { milliseconds($0.messageTimeout) },
         // Sent to librdkafka only when the plugin implements the statistics hook.
         seconds("statistics_interval", \.statisticsInterval, allowing: [0]),
+        seconds("shutdown_timeout", \.shutdownTimeout),
+        optionalString("dead_letter_topic", \.deadLetterTopic),
+        optionalInteger("max_retries", \.maxRetries, minimum: 0),
 
         integer("max_bytes", \.maxBytes, minimum: 1).kafka(.consumer, "fetch.max.bytes") { String($0.maxBytes) },
         // Racecar maps this to message.max.bytes by mistake; the per-partition fetch size is meant.

@@ -33,9 +33,19 @@ public struct ConfigLoader {
     /// - Returns: The configuration and warnings to log (unknown `RACECAR_*` variables).
     /// - Throws: ``ConfigError`` naming the source, key and value at fault.
     public func load(for consumer: ConsumerDescriptor) throws(ConfigError) -> (config: RacecarConfig, warnings: [String]) {
+        try load(consumer: consumer)
+    }
+
+    /// Loads the configuration for a tool that only produces (`racecarctl produce`): every
+    /// source applies, no consumer section does, and no topics are required.
+    public func loadForProducing() throws(ConfigError) -> (config: RacecarConfig, warnings: [String]) {
+        try load(consumer: nil)
+    }
+
+    private func load(consumer: ConsumerDescriptor?) throws(ConfigError) -> (config: RacecarConfig, warnings: [String]) {
         var config = RacecarConfig()
         for key in ConfigKey.all { config.sources[key.name] = .builtInDefault }
-        applyPluginDefaults(consumer, to: &config)
+        if let consumer { applyPluginDefaults(consumer, to: &config) }
 
         // An empty racecar.yml counts as no file: there is no environment section to miss.
         if let file = try readFile(), !file.sectionNames.isEmpty {
@@ -54,7 +64,7 @@ public struct ConfigLoader {
                         // A mapping under an unknown key is a per-consumer section; check it either way.
                         let entries = try ConfigFile.flatten(nested, path: file.path)
                         try checkKeysExist(entries, file: file)
-                        if key == consumer.name { consumerEntries += entries }
+                        if key == consumer?.name { consumerEntries += entries }
                         continue
                     }
                     try apply(key: key, node: value, file: file, to: &config)
@@ -86,7 +96,7 @@ public struct ConfigLoader {
         }
 
         if config.heroku { try HerokuSettings(environment: environment).apply(to: &config) }
-        try validate(config)
+        try validate(config, requireSubscriptions: consumer != nil)
         return (config, warnings)
     }
 
@@ -215,7 +225,7 @@ public struct ConfigLoader {
         return result + rest
     }
 
-    private func validate(_ config: RacecarConfig) throws(ConfigError) {
+    private func validate(_ config: RacecarConfig, requireSubscriptions: Bool) throws(ConfigError) {
         if config.socketTimeout <= config.maxWaitTime {
             throw .conflict(
                 "`socket_timeout` (\(formatSeconds(config.socketTimeout)) s, from \(config.sources["socket_timeout"]!)) "
@@ -228,7 +238,14 @@ public struct ConfigLoader {
                     + "`pause_with_exponential_backoff: true`"
             )
         }
-        if config.subscribesTo.isEmpty {
+        if (config.deadLetterTopic == nil) != (config.maxRetries == nil) {
+            throw .conflict("`dead_letter_topic` and `max_retries` go together: set both to send a message that keeps failing "
+                + "to the dead-letter topic, or neither to retry it forever")
+        }
+        if let deadLetterTopic = config.deadLetterTopic, config.subscribesTo.contains(deadLetterTopic) {
+            throw .conflict("`dead_letter_topic` \(deadLetterTopic) is one of the topics the consumer subscribes to")
+        }
+        if requireSubscriptions, config.subscribesTo.isEmpty {
             throw .conflict("the consumer subscribes to no topics: set `subscribes_to` in racecar.yml or RACECAR_SUBSCRIBES_TO")
         }
         var pluginValues: [String: String] = [:]

@@ -31,6 +31,13 @@ public struct RacecarConfig: Sendable {
     public var maxWaitTime: Double = 1
     public var messageTimeout: Double = 300
     public var statisticsInterval: Double = 1
+    /// How long a graceful stop waits for the in-flight message or batch before exiting anyway.
+    public var shutdownTimeout: Double = 20
+
+    // Failure handling beyond Racecar
+    /// Where a message goes after `maxRetries` failed retries; `nil` retries forever.
+    public var deadLetterTopic: String?
+    public var maxRetries: Int?
 
     // Memory and network
     public var maxBytes = 10_485_760

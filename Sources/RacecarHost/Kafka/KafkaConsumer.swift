@@ -9,6 +9,10 @@ protocol RebalanceListener: AnyObject {
     func partitionsAssigned(_ partitions: [TopicPartition])
     /// Called before `partitions` leave the assignment: finish their work and store offsets.
     func partitionsRevoking(_ partitions: [TopicPartition])
+    /// Called after the revoked partitions' offsets were committed, before they are unassigned.
+    func partitionsRevoked(_ partitions: [TopicPartition])
+    /// librdkafka's statistics JSON, when `statistics.interval.ms` is set.
+    func statisticsReceived(_ json: UnsafePointer<CChar>, length: Int)
 }
 
 /// A librdkafka high-level consumer. Used from one thread: the one that polls.
@@ -30,6 +34,14 @@ final class KafkaConsumer {
         callbacks.isQuiet.store(true, ordering: .relaxed)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(callbacks).toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
+        if configuration["statistics.interval.ms"] != nil {
+            rd_kafka_conf_set_stats_cb(conf) { _, json, length, opaque in
+                guard let json, let opaque else { return 0 }
+                let consumer = Unmanaged<CallbackBox>.fromOpaque(opaque).takeUnretainedValue().consumer
+                consumer?.rebalanceListener?.statisticsReceived(json, length: length)
+                return 0
+            }
+        }
         rd_kafka_conf_set_offset_commit_cb(conf) { rk, error, _, _ in
             guard error != RD_KAFKA_RESP_ERR_NO_ERROR, error != RD_KAFKA_RESP_ERR__NO_OFFSET else { return }
             callbackLogger(rk)?.warning("offset commit failed: \(KafkaError.message(error))")
@@ -114,6 +126,23 @@ final class KafkaConsumer {
         }
     }
 
+    /// Moves the fetch position of `partition` without pausing it.
+    func seek(_ partition: TopicPartition, to offset: Int64) {
+        let list = makePartitionList([(partition, offset)])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        if let error = rd_kafka_seek_partitions(handle, list, 10_000) {
+            logger.warning("could not seek \(partition) to \(offset): \(String(cString: rd_kafka_error_string(error)))")
+            rd_kafka_error_destroy(error)
+        }
+    }
+
+    /// Stores `next` (the offset to resume from) for `partition`.
+    func storeOffset(_ partition: TopicPartition, next: Int64) {
+        let list = makePartitionList([(partition, next)])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        storeOffsets(list)
+    }
+
     func resume(_ partition: TopicPartition) {
         let list = makePartitionList([(partition, nil)])
         defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -177,7 +206,10 @@ final class KafkaConsumer {
             rebalanceListener?.partitionsRevoking(changed)
             if rd_kafka_assignment_lost(handle) == 0 {
                 commitStoredOffsets()
+            } else {
+                logger.warning("assignment lost (session timeout or max_poll_interval exceeded); the group's new owners resume from the last commit")
             }
+            rebalanceListener?.partitionsRevoked(changed)
             if cooperative {
                 if let failure = rd_kafka_incremental_unassign(handle, partitions) {
                     logger.error("incremental unassign failed: \(String(cString: rd_kafka_error_string(failure)))")

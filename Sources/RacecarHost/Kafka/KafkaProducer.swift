@@ -99,6 +99,58 @@ final class KafkaProducer: @unchecked Sendable {
         }
     }
 
+    /// Produces a copy of `message` (key, value, headers) to `topic` with `extraHeaders`
+    /// appended; its delivery is reported to `tracker`.
+    func produceCopy(
+        of message: UnsafeMutablePointer<rd_kafka_message_t>,
+        to topic: String,
+        extraHeaders: [(name: String, value: String)],
+        tracker: DeliveryTracker
+    ) throws(KafkaError) {
+        var original: OpaquePointer?
+        let headers: OpaquePointer
+        if rd_kafka_message_headers(message, &original) == RD_KAFKA_RESP_ERR_NO_ERROR, let original {
+            headers = rd_kafka_headers_copy(original)
+        } else {
+            headers = rd_kafka_headers_new(extraHeaders.count)
+        }
+        for (name, value) in extraHeaders {
+            rd_kafka_header_add(headers, name, -1, value, value.utf8.count)
+        }
+        var values: [rd_kafka_vu_t] = []
+        func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+            var value = rd_kafka_vu_t()
+            value.vtype = type
+            fill(&value)
+            values.append(value)
+        }
+        let error: OpaquePointer? = topic.withCString { topicName in
+            add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topicName }
+            add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+            add(RD_KAFKA_VTYPE_VALUE) {
+                $0.u.mem.ptr = message.pointee.payload
+                $0.u.mem.size = message.pointee.len
+            }
+            if let key = message.pointee.key {
+                add(RD_KAFKA_VTYPE_KEY) {
+                    $0.u.mem.ptr = key
+                    $0.u.mem.size = message.pointee.key_len
+                }
+            }
+            add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
+            add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = Unmanaged.passUnretained(tracker).toOpaque() }
+            tracker.enqueued()
+            return rd_kafka_produceva(handle, values, values.count)
+        }
+        if let error {
+            tracker.completed(failure: nil)
+            rd_kafka_headers_destroy(headers)
+            let text = String(cString: rd_kafka_error_string(error))
+            rd_kafka_error_destroy(error)
+            throw .operationFailed(operation: "producing to \(topic)", message: text)
+        }
+    }
+
     /// Waits until every enqueued message is delivered or failed.
     ///
     /// - Throws: when the wait exceeded `message_timeout`.

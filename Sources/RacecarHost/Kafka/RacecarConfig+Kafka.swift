@@ -2,10 +2,14 @@ import Foundation
 
 /// Builds librdkafka configurations from ``ConfigKey/all``, the single table of mappings.
 extension RacecarConfig {
-    /// Properties for the consumer of group `groupID`.
-    func consumerConfiguration(groupID: String) -> KafkaConfiguration {
+    /// Properties for the consumer of group `groupID`; `statistics` asks librdkafka for
+    /// statistics every `statistics_interval`.
+    func consumerConfiguration(groupID: String, statistics: Bool = false) -> KafkaConfiguration {
         var configuration = KafkaConfiguration()
         applyMappedKeys(for: .consumer, to: &configuration)
+        if statistics, statisticsInterval > 0 {
+            configuration.set("statistics.interval.ms", milliseconds(statisticsInterval), origin: origin(of: "statistics_interval"))
+        }
         configuration.set("group.id", groupID, origin: "the consumer's group id")
         // Offsets are stored by the host only after processing succeeded, and committed by the
         // host every offset_commit_interval, when partitions are revoked, and on shutdown.

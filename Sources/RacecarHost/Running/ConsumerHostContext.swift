@@ -1,4 +1,5 @@
 import CRacecarPlugin
+import CRdKafka
 import Logging
 import Synchronization
 
@@ -24,14 +25,33 @@ final class ConsumerHostContext: Sendable {
         host.map { Unmanaged<ConsumerHostContext>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
     }
 
-    func produce(_ request: racecar_produce_request) throws(KafkaError) {
-        let producer = try producerSlot.withLock { slot throws(KafkaError) -> KafkaProducer in
+    /// Deliveries to the dead-letter topic, kept apart from the plugin's own.
+    private let deadLetters = DeliveryTracker()
+
+    private func producer() throws(KafkaError) -> KafkaProducer {
+        try producerSlot.withLock { slot throws(KafkaError) -> KafkaProducer in
             if let slot { return slot }
             let created = try producerFactory()
             slot = created
             return created
         }
-        try producer.produce(request, tracker: deliveries)
+    }
+
+    func produce(_ request: racecar_produce_request) throws(KafkaError) {
+        try producer().produce(request, tracker: deliveries)
+    }
+
+    /// Copies `message` to `topic` with `headers` added and waits for the broker; returns
+    /// why it failed, if it did.
+    func sendToDeadLetter(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String, headers: [(name: String, value: String)]) -> String? {
+        do {
+            let producer = try producer()
+            try producer.produceCopy(of: message, to: topic, extraHeaders: headers, tracker: deadLetters)
+            try producer.flush()
+        } catch {
+            return error.description
+        }
+        return deadLetters.takeFailure()
     }
 
     /// Waits for everything this instance produced; returns the first failure, if any.

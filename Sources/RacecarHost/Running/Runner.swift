@@ -33,6 +33,8 @@ public final class Runner {
     /// Paused partitions with the time to resume them (`nil`: until restart).
     private var pauses: [TopicPartition: ContinuousClock.Instant?] = [:]
     private var fatalFailure: String?
+    /// Set once shutdown began: the plugin hears of no more rebalances after its teardown.
+    private var isStopping = false
     /// The next offset stored per partition, re-committed when idle with offset_commit_on_idle.
     private var storedOffsets: [TopicPartition: Int64] = [:]
     private var lastCommit = ContinuousClock.now
@@ -57,7 +59,8 @@ public final class Runner {
         self.messages = MessageBuffer(capacity: config.fetchMessages)
         self.commitInterval = .milliseconds(Int64(config.offsetCommitInterval * 1000))
         do {
-            kafka = try KafkaConsumer(configuration: config.consumerConfiguration(groupID: groupID), logger: logger)
+            let configuration = config.consumerConfiguration(groupID: groupID, statistics: consumer.vtable.on_statistics != nil)
+            kafka = try KafkaConsumer(configuration: configuration, logger: logger)
             try kafka.checkBrokersReachable(
                 brokers: config.brokers.joined(separator: ","),
                 timeoutMilliseconds: Int32(clamping: Int(config.socketTimeout * 1000))
@@ -263,19 +266,78 @@ public final class Runner {
         let consecutive = (failures[partition] ?? 0) + 1
         failures[partition] = consecutive
         let range = batch.map { " (batch \($0.first.pointee.offset)-\($0.last.pointee.offset))" } ?? ""
-        let where_ = "\(partition)@\(offset)\(range), retries_count \(consecutive - 1)"
+        let failure = "\(consumer.name) failed at \(partition)@\(offset)\(range), retries_count \(consecutive - 1): \(reason)"
+        func report(_ recovery: Int32) {
+            notifyError(message, reason: reason, batch: batch, retries: consecutive - 1, recovery: recovery)
+        }
+
+        if let maxRetries = config.maxRetries, let deadLetterTopic = config.deadLetterTopic, consecutive > maxRetries {
+            if let problem = sendToDeadLetter(message, topic: deadLetterTopic, reason: reason, retries: consecutive - 1) {
+                logger.error("\(failure); sending it to dead-letter topic \(deadLetterTopic) failed (\(problem)), so it is retried")
+            } else {
+                logger.error("\(failure); sent to dead-letter topic \(deadLetterTopic), moving on")
+                report(RACECAR_RECOVERY_DEAD_LETTER)
+                failures[partition] = nil
+                kafka.storeOffset(partition, next: offset + 1)
+                kafka.seek(partition, to: offset + 1)
+                return
+            }
+        }
         switch pausePolicy.decision(afterFailures: consecutive) {
         case .stop:
-            logger.error("\(consumer.name) failed at \(where_): \(reason)")
-            fatalFailure = "\(consumer.name) failed at \(where_): \(reason)"
+            logger.error("\(failure); stopping because pause_timeout is 0")
+            report(RACECAR_RECOVERY_STOP)
+            fatalFailure = failure
         case .pauseIndefinitely:
-            logger.error("\(consumer.name) failed at \(where_): \(reason); pausing \(partition) until restart")
+            logger.error("\(failure); pausing \(partition) until restart")
+            report(RACECAR_RECOVERY_PAUSE)
             kafka.pause(partition, seekingTo: offset)
             pauses[partition] = .some(nil)
         case .retry(let delay):
-            logger.error("\(consumer.name) failed at \(where_): \(reason); retrying in \(formatSeconds(delay)) s")
+            logger.error("\(failure); retrying in \(formatSeconds(delay)) s")
+            report(RACECAR_RECOVERY_RETRY)
             kafka.pause(partition, seekingTo: offset)
             pauses[partition] = .some(ContinuousClock.now.advanced(by: .milliseconds(Int64(delay * 1000))))
+        }
+    }
+
+    /// Produces a copy of a message that keeps failing to the dead-letter topic, with headers
+    /// saying where it came from and why; returns why that failed, if it did.
+    private func sendToDeadLetter(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String, reason: String, retries: Int) -> String? {
+        let origin = TopicPartition(message)
+        return context.sendToDeadLetter(message, topic: topic, headers: [
+            ("racecar-original-topic", origin.topic),
+            ("racecar-original-partition", String(origin.partition)),
+            ("racecar-original-offset", String(message.pointee.offset)),
+            ("racecar-consumer", consumer.name),
+            ("racecar-group-id", groupID),
+            ("racecar-error", reason),
+            ("racecar-retries", String(retries)),
+        ])
+    }
+
+    /// Tells the plugin's `on_error` hook about a failure.
+    private func notifyError(
+        _ message: UnsafeMutablePointer<rd_kafka_message_t>,
+        reason: String,
+        batch: (first: UnsafeMutablePointer<rd_kafka_message_t>, last: UnsafeMutablePointer<rd_kafka_message_t>)?,
+        retries: Int,
+        recovery: Int32
+    ) {
+        guard let onError = consumer.vtable.on_error else { return }
+        reason.withCString { text in
+            var info = racecar_error_info()
+            info.struct_size = MemoryLayout<racecar_error_info>.size
+            info.message = text
+            info.topic = rd_kafka_topic_name(message.pointee.rkt)
+            info.partition = message.pointee.partition
+            info.offset = message.pointee.offset
+            info.first_offset = batch?.first.pointee.offset ?? message.pointee.offset
+            info.last_offset = batch?.last.pointee.offset ?? message.pointee.offset
+            info.is_batch = batch == nil ? 0 : 1
+            info.retries_count = Int32(clamping: retries)
+            info.recovery = recovery
+            onError(instance, &info)
         }
     }
 
@@ -336,6 +398,7 @@ public final class Runner {
         logger.info("\(consumer.name) stopping")
         storeProgress()
         releaseChunk()
+        isStopping = true
         consumer.vtable.teardown?(instance)
         if let failure = context.deliver() {
             logger.error("delivering messages produced at shutdown failed: \(failure)")
@@ -349,7 +412,20 @@ public final class Runner {
 }
 
 extension Runner: RebalanceListener {
-    func partitionsAssigned(_ partitions: [TopicPartition]) {}
+    func partitionsAssigned(_ partitions: [TopicPartition]) {
+        guard let hook = consumer.vtable.on_partitions_assigned, !isStopping else { return }
+        withTopicPartitions(partitions) { hook(instance, $0, $1) }
+    }
+
+    func partitionsRevoked(_ partitions: [TopicPartition]) {
+        guard let hook = consumer.vtable.on_partitions_revoked, !isStopping else { return }
+        withTopicPartitions(partitions) { hook(instance, $0, $1) }
+    }
+
+    func statisticsReceived(_ json: UnsafePointer<CChar>, length: Int) {
+        guard let hook = consumer.vtable.on_statistics, !isStopping else { return }
+        hook(instance, json, length)
+    }
 
     func partitionsRevoking(_ partitions: [TopicPartition]) {
         // Processing never overlaps this callback, so all finished work is already stored;
@@ -362,4 +438,27 @@ extension Runner: RebalanceListener {
             revokedDuringPoll.insert(partition)
         }
     }
+}
+
+/// Lays `partitions` out as the ABI's array of `racecar_topic_partition` pointers for `body`.
+private func withTopicPartitions(
+    _ partitions: [TopicPartition],
+    _ body: (UnsafePointer<UnsafePointer<racecar_topic_partition>?>, Int) -> Void
+) {
+    let structs = UnsafeMutableBufferPointer<racecar_topic_partition>.allocate(capacity: max(partitions.count, 1))
+    let pointers = UnsafeMutableBufferPointer<UnsafePointer<racecar_topic_partition>?>.allocate(capacity: max(partitions.count, 1))
+    for (index, partition) in partitions.enumerated() {
+        structs[index] = racecar_topic_partition(
+            struct_size: MemoryLayout<racecar_topic_partition>.size,
+            topic: UnsafePointer(strdup(partition.topic)),
+            partition: partition.partition
+        )
+        pointers[index] = UnsafePointer(structs.baseAddress! + index)
+    }
+    defer {
+        for index in partitions.indices { free(UnsafeMutablePointer(mutating: structs[index].topic)) }
+        structs.deallocate()
+        pointers.deallocate()
+    }
+    body(UnsafePointer(pointers.baseAddress!), partitions.count)
 }

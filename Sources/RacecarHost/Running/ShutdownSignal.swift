@@ -3,8 +3,14 @@ import Synchronization
 
 /// Turns SIGTERM, SIGINT and SIGQUIT into a graceful-stop request, and SIGUSR1 into a
 /// configuration dump, without running code in a signal handler.
+///
+/// After a stop request, a second stop signal exits at once, and so does a stop that takes
+/// longer than the armed ``setShutdownTimeout(_:)``.
 public final class ShutdownSignal: Sendable {
     private let requested = Atomic<Bool>(false)
+    private let finished = Atomic<Bool>(false)
+    /// Milliseconds a stop may take; 0 for no limit.
+    private let timeoutMilliseconds = Atomic<Int>(0)
 
     /// Whether a stop was requested; checked between messages.
     public var isRequested: Bool { requested.load(ordering: .relaxed) }
@@ -14,12 +20,20 @@ public final class ShutdownSignal: Sendable {
         requested.store(true, ordering: .relaxed)
     }
 
+    /// Limits how long a stop may take before the process exits with status 1.
+    public func setShutdownTimeout(_ seconds: Double) {
+        timeoutMilliseconds.store(Int(seconds * 1000), ordering: .relaxed)
+    }
+
+    /// Marks the stop as complete, disarming the timeout.
+    public func markFinished() {
+        finished.store(true, ordering: .relaxed)
+    }
+
     private init() {}
 
     /// Blocks the handled signals in this thread and every thread created after it, and
     /// waits for them on a dedicated thread. Call first thing, before any thread exists.
-    ///
-    /// A second stop signal while stopping exits at once with status 1.
     public static func install(onDump: @escaping @Sendable () -> Void) -> ShutdownSignal {
         let signal = ShutdownSignal()
         var set = sigset_t()
@@ -29,18 +43,34 @@ public final class ShutdownSignal: Sendable {
         let waitSet = set
         Thread.detachNewThread {
             var set = waitSet
+            var stopDeadline: ContinuousClock.Instant?
             while true {
-                var number: Int32 = 0
-                guard sigwait(&set, &number) == 0 else { continue }
+                var timeout = timespec(tv_sec: 0, tv_nsec: 100_000_000)
+                let number = sigtimedwait(&set, nil, &timeout)
                 if number == SIGUSR1 {
                     onDump()
-                } else if signal.requested.exchange(true, ordering: .relaxed) {
-                    let text = "racecar-host: second stop signal, exiting at once\n"
-                    _ = text.withCString { write(2, $0, strlen($0)) }
-                    _exit(1)
+                } else if number > 0 {
+                    if signal.requested.exchange(true, ordering: .relaxed) || stopDeadline != nil {
+                        exitNow("second stop signal, exiting at once")
+                    }
+                    let milliseconds = signal.timeoutMilliseconds.load(ordering: .relaxed)
+                    stopDeadline = milliseconds > 0 ? .now + .milliseconds(milliseconds) : nil
+                } else if signal.requested.load(ordering: .relaxed), stopDeadline == nil {
+                    // A stop requested without a signal (a fatal error) gets the same deadline.
+                    let milliseconds = signal.timeoutMilliseconds.load(ordering: .relaxed)
+                    if milliseconds > 0 { stopDeadline = .now + .milliseconds(milliseconds) }
+                }
+                if let deadline = stopDeadline, ContinuousClock.now >= deadline, !signal.finished.load(ordering: .relaxed) {
+                    exitNow("the in-flight work did not finish within shutdown_timeout; exiting without committing it")
                 }
             }
         }
         return signal
+    }
+
+    private static func exitNow(_ reason: String) -> Never {
+        let text = "racecar-host: \(reason)\n"
+        _ = text.withCString { write(2, $0, strlen($0)) }
+        _exit(1)
     }
 }

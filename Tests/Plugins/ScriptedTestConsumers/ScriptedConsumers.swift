@@ -4,7 +4,9 @@ import RacecarSDK
 /// Consumers for the end-to-end tests, steered by environment variables:
 ///
 /// - `SCRIPTED_FAIL`: comma-separated `topic/partition@offset` positions that fail;
-/// - `SCRIPTED_FAIL_TIMES`: how many attempts at each position fail (default 1).
+/// - `SCRIPTED_FAIL_TIMES`: how many attempts at each position fail (default 1);
+/// - `SCRIPTED_SLEEP_MS`: milliseconds to spend on each message, as if waiting on a database;
+/// - `SCRIPTED_OUTPUT_TOPIC`: ScriptedProducingConsumer's output topic (default `events-out`).
 ///
 /// Each prints `processed <topic>/<partition>@<offset> retries=<n> at=<ms>` per message it
 /// finished and `failed <topic>/<partition>@<offset> retries=<n> at=<ms>` per failure, with the
@@ -12,11 +14,13 @@ import RacecarSDK
 struct Script {
     let failures: Set<String>
     let failTimes: Int
+    let sleepMicroseconds: UInt32
 
     init() {
         let environment = ProcessInfo.processInfo.environment
         failures = Set((environment["SCRIPTED_FAIL"] ?? "").split(separator: ",").map(String.init))
         failTimes = Int(environment["SCRIPTED_FAIL_TIMES"] ?? "") ?? 1
+        sleepMicroseconds = UInt32(environment["SCRIPTED_SLEEP_MS"] ?? "").map { $0 * 1000 } ?? 0
     }
 
     struct ScriptedFailure: Error, CustomStringConvertible {
@@ -24,6 +28,7 @@ struct Script {
     }
 
     func handle(_ message: Message) throws {
+        if sleepMicroseconds > 0 { usleep(sleepMicroseconds) }
         let position = "\(message.topic)/\(message.partition)@\(message.offset)"
         if failures.contains(position), message.retriesCount < failTimes {
             emit("failed \(position) retries=\(message.retriesCount)")
@@ -42,12 +47,67 @@ struct Script {
     }
 }
 
+extension ProcessingError.Recovery {
+    var name: String {
+        switch self {
+        case .retry: "retry"
+        case .pauseUntilRestart: "pause"
+        case .stop: "stop"
+        case .deadLetter: "dead-letter"
+        }
+    }
+}
+
 final class ScriptedConsumer: Consumer {
     static let subscriptions = [Subscription("events", kafkaProperties: ["fetch.error.backoff.ms": "250"])]
     private let script = Script()
 
     func process(_ message: Message) throws {
         try script.handle(message)
+    }
+
+    func onError(_ error: ProcessingError) {
+        script.emit("on_error \(error.topic)/\(error.partition)@\(error.offset) offsets=\(error.offsets.lowerBound)-\(error.offsets.upperBound) "
+            + "batch=\(error.isBatch) retries=\(error.retriesCount) recovery=\(error.recovery.name) message=\(error.message)")
+    }
+
+    func partitionsAssigned(_ partitions: [TopicPartition]) {
+        script.emit("assigned \(partitions.map(\.description).sorted().joined(separator: ","))")
+    }
+
+    func partitionsRevoked(_ partitions: [TopicPartition]) {
+        script.emit("revoked \(partitions.map(\.description).sorted().joined(separator: ","))")
+    }
+}
+
+/// Produces every message it receives to `SCRIPTED_OUTPUT_TOPIC`, keyed by its position.
+final class ScriptedProducingConsumer: Consumer {
+    static let subscriptions = [Subscription("events")]
+    private let script = Script()
+    private let outputTopic = ProcessInfo.processInfo.environment["SCRIPTED_OUTPUT_TOPIC"] ?? "events-out"
+
+    func process(_ message: Message) throws {
+        try produce(message.value, topic: outputTopic, key: "\(message.partition)@\(message.offset)", headers: [("source", message.topic)])
+        try script.handle(message)
+    }
+
+    func onError(_ error: ProcessingError) {
+        script.emit("on_error \(error.topic)/\(error.partition)@\(error.offset) retries=\(error.retriesCount) message=\(error.message)")
+    }
+}
+
+/// Receives librdkafka's statistics.
+final class ScriptedStatisticsConsumer: Consumer, ReceivesStatistics {
+    static let subscriptions = [Subscription("events")]
+    private let script = Script()
+
+    func process(_ message: Message) throws {
+        try script.handle(message)
+    }
+
+    func statistics(_ json: String) {
+        let isJSON = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) is [String: Any]
+        script.emit("statistics json=\(isJSON) bytes=\(json.utf8.count)")
     }
 }
 
@@ -67,9 +127,14 @@ final class ScriptedBatchConsumer: BatchConsumer {
             }
         }
     }
+
+    func onError(_ error: ProcessingError) {
+        script.emit("on_error \(error.topic)/\(error.partition)@\(error.offset) offsets=\(error.offsets.lowerBound)-\(error.offsets.upperBound) "
+            + "batch=\(error.isBatch) retries=\(error.retriesCount) recovery=\(error.recovery.name) message=\(error.message)")
+    }
 }
 
 @_cdecl("racecar_plugin_abi_v1")
 public func racecarPlugin() -> UnsafeRawPointer {
-    RacecarPlugin.export(ScriptedConsumer.self, ScriptedBatchConsumer.self)
+    RacecarPlugin.export(ScriptedConsumer.self, ScriptedBatchConsumer.self, ScriptedProducingConsumer.self, ScriptedStatisticsConsumer.self)
 }
