@@ -4,9 +4,11 @@
  *     raw-consumer BROKERS GROUP TOPIC EXPECTED_MESSAGES message|batch [COMMIT_INTERVAL_MS]
  *
  * It does the work racecar-host does for a consumer that does nothing, and no more: a
- * high-level consumer (subscribe, consumer group) with the same properties racecar-host
- * sets by default (RacecarConfig+Kafka.swift), offsets stored by the application
- * (enable.auto.offset.store=false) and committed in the background (enable.auto.commit).
+ * high-level consumer (subscribe, consumer group) with the librdkafka properties
+ * racecar-host sets by default (ConfigKey.swift, RacecarConfig+Kafka.swift), offsets
+ * stored by the application (enable.auto.offset.store=false) and committed in the
+ * background every COMMIT_INTERVAL_MS (enable.auto.commit; racecar-host issues the same
+ * asynchronous commits from its poll loop instead).
  *
  *  - message: poll one message, store its offset, repeat.
  *  - batch:   poll up to BATCH_SIZE messages (rd_kafka_consumer_poll, not
@@ -15,6 +17,7 @@
  *
  * After EXPECTED_MESSAGES messages it commits synchronously, leaves the group and prints
  *     noop count=<messages> first_ns=<CLOCK_MONOTONIC ns of the first> last_ns=<of the last>
+ *          max_gap_ns=<longest wait between two messages or batches> peak_rss_kb=<VmHWM>
  * Exit status 0 on success, 1 on a usage or Kafka error, 2 when no message came for
  * IDLE_LIMIT_MS.
  */
@@ -37,6 +40,34 @@ static uint64_t monotonic_ns(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+/* VmHWM from /proc/self/status: this process's peak resident set size, or -1. */
+static long peak_rss_kb(void) {
+    FILE *status = fopen("/proc/self/status", "r");
+    if (status == NULL) return -1;
+    char line[256];
+    long kilobytes = -1;
+    while (fgets(line, sizeof line, status) != NULL) {
+        if (sscanf(line, "VmHWM: %ld kB", &kilobytes) == 1) break;
+    }
+    fclose(status);
+    return kilobytes;
+}
+
+/* Notes the time of a message (or batch): the first, the last and the longest gap. */
+typedef struct timing {
+    uint64_t first_ns, last_ns, max_gap_ns;
+} timing;
+
+static void timing_record(timing *t) {
+    uint64_t now = monotonic_ns();
+    if (t->first_ns == 0) {
+        t->first_ns = now;
+    } else if (now - t->last_ns > t->max_gap_ns) {
+        t->max_gap_ns = now - t->last_ns;
+    }
+    t->last_ns = now;
 }
 
 static void set(rd_kafka_conf_t *conf, const char *name, const char *value) {
@@ -131,6 +162,11 @@ int main(int argc, char **argv) {
     set(conf, "max.poll.interval.ms", "300000");
     set(conf, "socket.timeout.ms", "30000");
     set(conf, "fetch.wait.max.ms", "1000");
+    set(conf, "fetch.max.bytes", "10485760");
+    set(conf, "max.partition.fetch.bytes", "1048576");
+    set(conf, "queued.min.messages", "100000");
+    set(conf, "fetch.min.bytes", "1");
+    set(conf, "partition.assignment.strategy", "range,roundrobin");
     set(conf, "auto.offset.reset", "earliest");
 
     char error[512];
@@ -150,7 +186,8 @@ int main(int argc, char **argv) {
     }
 
     long long count = 0;
-    uint64_t first_ns = 0, last_ns = 0, last_activity = monotonic_ns();
+    timing t = {0};
+    uint64_t started = monotonic_ns();
     int status = 0;
     progress p = {0};
     rd_kafka_message_t *messages[BATCH_SIZE];
@@ -165,9 +202,7 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "raw-consumer: storing an offset: %s\n", rd_kafka_err2str(stored));
                     }
                     count++;
-                    last_ns = monotonic_ns();
-                    if (first_ns == 0) first_ns = last_ns;
-                    last_activity = last_ns;
+                    timing_record(&t);
                 }
                 rd_kafka_message_destroy(message);
                 continue;
@@ -192,14 +227,12 @@ int main(int argc, char **argv) {
                 for (size_t i = 0; i < polled; i++) rd_kafka_message_destroy(messages[i]);
                 if (accepted > 0) {
                     count += (long long)accepted;
-                    uint64_t now = monotonic_ns();
-                    if (first_ns == 0) first_ns = now;
-                    last_ns = now;
-                    last_activity = now;
+                    timing_record(&t);
                 }
                 continue;
             }
         }
+        uint64_t last_activity = t.last_ns != 0 ? t.last_ns : started;
         if (monotonic_ns() - last_activity > (uint64_t)IDLE_LIMIT_MS * 1000000u) {
             fprintf(stderr, "raw-consumer: no message for %d ms after %lld of %lld\n", IDLE_LIMIT_MS, count, expected);
             status = 2;
@@ -220,7 +253,8 @@ int main(int argc, char **argv) {
     rd_kafka_destroy(rk);
     free(p.last);
     free(p.touched);
-    printf("noop count=%lld first_ns=%" PRIu64 " last_ns=%" PRIu64 "\n", count, first_ns, last_ns);
+    printf("noop count=%lld first_ns=%" PRIu64 " last_ns=%" PRIu64 " max_gap_ns=%" PRIu64 " peak_rss_kb=%ld\n", count,
+           t.first_ns, t.last_ns, t.max_gap_ns, peak_rss_kb());
     fflush(stdout);
     return status;
 }

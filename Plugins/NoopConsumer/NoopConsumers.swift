@@ -1,0 +1,116 @@
+import RacecarSDK
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the no-op consumers record: how many messages they saw, when the first and the
+/// last arrived (CLOCK_MONOTONIC nanoseconds, the clock racecar-bench reads too), and the
+/// longest wait between two consecutive calls (a sign of fetch stalls). Nothing here
+/// allocates, so the per-message cost is a counter and one clock read.
+///
+/// Setting `NOOP_SKIP_CLOCK=1` before the consumer is created turns the clock reads off;
+/// racecar-bench does that to time a bare call across the plugin ABI.
+struct NoopTally {
+    private(set) var count = 0
+    private(set) var firstNanoseconds: UInt64 = 0
+    private(set) var lastNanoseconds: UInt64 = 0
+    private(set) var longestGapNanoseconds: UInt64 = 0
+    private let readsClock: Bool
+
+    init() {
+        readsClock = getenv("NOOP_SKIP_CLOCK") == nil
+    }
+
+    @inline(__always)
+    mutating func record(_ messages: Int) {
+        guard messages > 0 else { return }
+        count &+= messages
+        guard readsClock else { return }
+        let now = monotonicNanoseconds()
+        if firstNanoseconds == 0 {
+            firstNanoseconds = now
+        } else if now &- lastNanoseconds > longestGapNanoseconds {
+            longestGapNanoseconds = now &- lastNanoseconds
+        }
+        lastNanoseconds = now
+    }
+
+    /// Prints the one line racecar-bench parses, with the process's peak RSS so far (the
+    /// benchmark cannot take it from wait4: Linux carries the spawning process's peak over
+    /// into a child started with vfork and exec).
+    func report() {
+        print("noop count=\(count) first_ns=\(firstNanoseconds) last_ns=\(lastNanoseconds) max_gap_ns=\(longestGapNanoseconds) peak_rss_kb=\(peakRSSKilobytes())")
+        fflush(nil)
+    }
+}
+
+/// VmHWM from /proc/self/status: this process's peak resident set size, or -1.
+func peakRSSKilobytes() -> Int {
+    let file = open("/proc/self/status", O_RDONLY)
+    guard file >= 0 else { return -1 }
+    defer { close(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
+        if count <= 0 { break }
+        bytes += chunk.prefix(count)
+    }
+    for line in bytes.split(separator: UInt8(ascii: "\n")) where line.starts(with: Array("VmHWM:".utf8)) {
+        let digits = line.drop { !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            .prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        return Int(String(decoding: digits, as: UTF8.self)) ?? -1
+    }
+    return -1
+}
+
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
+}
+
+/// Does nothing with each message but count it: the host's per-message overhead, measured.
+final class NoopConsumer: Consumer {
+    static let subscriptions = [Subscription("bench")]
+    // Unchecked: the host never calls an instance concurrently, and a dynamic exclusivity
+    // check per message (a thread-local lookup from a dlopen'ed library) would cost more
+    // than everything else this consumer does.
+    @exclusivity(unchecked) private var tally = NoopTally()
+
+    init() {}
+
+    func process(_ message: Message) throws {
+        tally.record(1)
+    }
+
+    func teardown() {
+        tally.report()
+    }
+}
+
+/// Does nothing with each batch but count its messages.
+final class NoopBatchConsumer: BatchConsumer {
+    static let subscriptions = [Subscription("bench")]
+    // Unchecked: the host never calls an instance concurrently, and a dynamic exclusivity
+    // check per message (a thread-local lookup from a dlopen'ed library) would cost more
+    // than everything else this consumer does.
+    @exclusivity(unchecked) private var tally = NoopTally()
+
+    init() {}
+
+    func processBatch(_ messages: MessageBatch) throws {
+        tally.record(messages.count)
+    }
+
+    func teardown() {
+        tally.report()
+    }
+}
+
+@_cdecl("racecar_plugin_abi_v1")
+public func racecarPlugin() -> UnsafeRawPointer {
+    RacecarPlugin.export(NoopConsumer.self, NoopBatchConsumer.self)
+}

@@ -1,0 +1,228 @@
+import ArgumentParser
+import Foundation
+import RacecarHost
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct RacecarBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "racecar-bench",
+        abstract: "Measures racecar-host's throughput against a raw librdkafka consumer on librdkafka's mock cluster.",
+        discussion: """
+            Loads a topic of the mock cluster, then runs each consumer variant several times on a \
+            fresh consumer group: the raw C consumer (offset stored per message, and per batch), \
+            and racecar-host with the no-op Swift plugin (process, process_batch) and the no-op C \
+            plugin. Every run must see every message and commit offsets equal to the high \
+            watermarks. Also times one call across the plugin ABI.
+
+            Build everything first, in the same configuration:
+              swift build -c release && swift run -c release racecar-bench
+            """
+    )
+
+    @Option(help: "Messages to load and consume per run. (default: 1000000; 20000 with --quick)")
+    var messages: Int?
+
+    @Option(help: "Bytes per message value.")
+    var size: Int = 100
+
+    @Option(help: "Partitions of the benchmark topic (the mock keeps at most about 5 MiB per partition).")
+    var partitions: Int = 32
+
+    @Option(help: "Runs per variant; the report shows medians. (default: 3; 1 with --quick)")
+    var runs: Int?
+
+    @Option(help: "Markdown report to write; the chart goes next to it as ratios.png. (default: Sources/racecar-bench/results/RESULTS.md; none with --quick)")
+    var output: String?
+
+    @Flag(help: "Smoke run: few messages, one run, no files unless --output is given.")
+    var quick = false
+
+    @Option(help: "offset_commit_interval for every consumer, in seconds (racecar-host's default is 10).")
+    var commitInterval: Double = 1
+
+    @Option(help: "Seconds one run may take before the benchmark fails.")
+    var timeout: Double = 300
+
+    @Option(help: "Directory holding racecar-host, raw-consumer, libNoopConsumer.so and libNoopCConsumer.so. (default: this executable's)")
+    var buildDir: String?
+
+    mutating func validate() throws {
+        if let messages, messages < 1 { throw ValidationError("--messages must be at least 1") }
+        if let runs, runs < 1 { throw ValidationError("--runs must be at least 1") }
+        guard size >= 0 else { throw ValidationError("--size must not be negative") }
+        guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1") }
+        guard commitInterval > 0 else { throw ValidationError("--commit-interval must be positive") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() throws {
+        do {
+            try benchmark()
+        } catch {
+            FileHandle.standardError.write(Data("racecar-bench: FAILED: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+
+    private func benchmark() throws(BenchError) {
+        let messageCount = messages ?? (quick ? 20_000 : 1_000_000)
+        let runCount = runs ?? (quick ? 1 : 3)
+        let outputPath = output ?? (quick ? nil : "Sources/racecar-bench/results/RESULTS.md")
+        let abiCalls = quick ? 1_000_000 : 10_000_000
+
+        let ownDirectory = executableDirectory()
+        let directory = buildDir ?? ownDirectory
+        let configuration = URL(fileURLWithPath: ownDirectory).lastPathComponent
+        if configuration != "release" && buildDir == nil {
+            log("warning: this is a \(configuration) build; only `-c release` numbers mean anything")
+        }
+        for artifact in ["racecar-host", "raw-consumer", "libNoopConsumer.so", "libNoopCConsumer.so"] {
+            guard access(directory + "/" + artifact, F_OK) == 0 else {
+                throw BenchError("\(directory)/\(artifact) is missing: build everything first with `swift build -c \(configuration)`")
+            }
+        }
+
+        // The mock keeps about 5 MiB per partition; a record costs its value plus ~20 B.
+        let perPartitionBytes = (messageCount / partitions + 1) * (size + 20)
+        let mockLimit = 5 * 1_048_576
+        guard perPartitionBytes < mockLimit else {
+            let needed = (messageCount * (size + 20)) / mockLimit + 1
+            throw BenchError("\(messageCount) messages of \(size) B need at least \(needed) partitions on the mock cluster (about 5 MiB each); pass --partitions \(needed)")
+        }
+
+        let command = (["swift", "run", "-c", configuration, "racecar-bench"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(separator: " ")
+        log("command: \(command)")
+
+        // The ABI timing runs first, while nothing else is busy.
+        log("timing calls across the plugin ABI (\(abiCalls) calls each)")
+        let abi = try ABICallCost.measure(
+            cPlugin: directory + "/libNoopCConsumer.so",
+            swiftPlugin: directory + "/libNoopConsumer.so",
+            calls: abiCalls,
+            repetitions: 5
+        )
+        let clockRead = ABICallCost.clockReadNanoseconds(reads: abiCalls)
+        for measurement in abi {
+            log("  \(measurement.label): \(format(measurement.nanosecondsPerCall, 2)) ns per call, \(format(measurement.nanosecondsPerMessage, 2)) ns per message")
+        }
+
+        let cluster: MockCluster
+        do {
+            cluster = try MockCluster(brokers: 1)
+            try cluster.createTopic("bench", partitions: partitions)
+        } catch {
+            throw BenchError("starting the mock cluster: \(error)")
+        }
+        let brokers = cluster.bootstrapServers
+        log("mock cluster at \(brokers); loading \(messageCount) messages of \(size) B into \(partitions) partitions")
+        let loadStart = monotonicNanoseconds()
+        let watermarks = try loadTopic(brokers: brokers, topic: "bench", partitions: partitions, messages: messageCount, size: size)
+        let loadSeconds = Double(monotonicNanoseconds() - loadStart) / 1e9
+        log("loaded in \(format(loadSeconds, 1)) s; offsets contiguous from 0 in every partition")
+
+        var scratchTemplate = Array("/tmp/racecar-bench.XXXXXX".utf8CString)
+        guard let scratchPointer = mkdtemp(&scratchTemplate) else { throw BenchError("could not create a temporary directory") }
+        let scratch = String(cString: scratchPointer)
+        let settings = RunSettings(
+            buildDirectory: directory,
+            brokers: brokers,
+            topic: "bench",
+            partitions: partitions,
+            messages: messageCount,
+            highWatermarks: watermarks,
+            commitIntervalSeconds: commitInterval,
+            timeoutSeconds: timeout,
+            scratchDirectory: scratch
+        )
+
+        var results: [String: [RunResult]] = [:]
+        for run in 1...runCount {
+            for variant in Variant.all {
+                let result: RunResult
+                do {
+                    result = try runOnce(variant, run: run, settings: settings)
+                } catch {
+                    log("the failed run's files are in \(scratch)")
+                    throw error
+                }
+                results[variant.id, default: []].append(result)
+                log("run \(run)/\(runCount) \(variant.id): \(grouped(result.messagesPerSecond)) msgs/s, "
+                    + "\(format(result.cpuSeconds, 2)) s CPU, \(format(Double(result.peakRSSBytes) / 1_048_576, 1)) MB peak RSS, "
+                    + "longest gap \(format(Double(result.longestGapNanoseconds) / 1e6, 0)) ms, "
+                    + "first message after \(format(Double(result.startToFirstNanoseconds) / 1e9, 1)) s; all \(messageCount) seen and committed")
+            }
+        }
+        rmdir(scratch)
+        withExtendedLifetime(cluster) {}
+
+        let summaries = withRatios(Variant.all.map { VariantSummary(variant: $0, runs: results[$0.id] ?? [], messageSize: size) })
+        let machine = Machine.current()
+        var report = BenchReport(
+            machine: machine,
+            command: command,
+            date: Date().ISO8601Format(),
+            messages: messageCount,
+            size: size,
+            partitions: partitions,
+            runs: runCount,
+            commitIntervalSeconds: commitInterval,
+            loadSeconds: loadSeconds,
+            summaries: summaries,
+            abi: abi,
+            clockReadNanoseconds: clockRead,
+            chartFile: nil
+        )
+        print("\nMachine: \(machine.cpuModel), \(machine.cores) cores; librdkafka \(machine.librdkafka)")
+        print("\(grouped(Double(messageCount))) messages x \(size) B, \(partitions) partitions, median of \(runCount) run(s)\n")
+        print(report.table)
+        print("\nABI call cost (no-op plugins, in-process):\n")
+        print(report.abiTable)
+        print("\nclock_gettime(CLOCK_MONOTONIC): \(format(clockRead, 1)) ns")
+
+        guard let outputPath else { return }
+        let outputURL = URL(fileURLWithPath: outputPath)
+        let outputDirectory = outputURL.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw BenchError("could not create \(outputDirectory.path): \(error)")
+        }
+        let chartPath = outputDirectory.appendingPathComponent("ratios.png").path
+        let chartTitle = "racecar-host vs raw librdkafka: \(grouped(Double(messageCount))) x \(size) B, \(partitions) partitions, \(machine.cpuModel), \(machine.cores) cores"
+        if let problem = drawChart(summaries, to: chartPath, title: chartTitle) {
+            log("warning: chart not drawn: \(problem)")
+        } else {
+            report.chartFile = "ratios.png"
+            log("chart: \(chartPath)")
+        }
+        do {
+            try report.markdown.write(to: outputURL, atomically: true, encoding: .utf8)
+        } catch {
+            throw BenchError("could not write \(outputPath): \(error)")
+        }
+        log("report: \(outputPath)")
+    }
+}
+
+/// Progress goes to standard error; the results table to standard output.
+func log(_ text: String) {
+    FileHandle.standardError.write(Data("racecar-bench: \(text)\n".utf8))
+}
+
+/// The directory of the running executable, where SwiftPM puts every product of a build.
+func executableDirectory() -> String {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    let path = length > 0 ? cString(Array(buffer.prefix(length))) : CommandLine.arguments[0]
+    return URL(fileURLWithPath: path).deletingLastPathComponent().path
+}
+
+func shellQuoted(_ word: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+")
+    if !word.isEmpty && word.allSatisfy({ safe.contains($0) }) { return word }
+    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

@@ -1,0 +1,271 @@
+import CRdKafka
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The machine the numbers came from.
+struct Machine {
+    let cpuModel: String
+    let cores: Int
+    let memory: String
+    let kernel: String
+    let librdkafka: String
+
+    static func current() -> Machine {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuinfo.split(separator: "\n")
+            .first { $0.hasPrefix("model name") }
+            .flatMap { $0.split(separator: ":", maxSplits: 1).last }
+            .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
+        let totalKilobytes = meminfo.split(separator: "\n")
+            .first { $0.hasPrefix("MemTotal:") }
+            .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
+        var names = utsname()
+        uname(&names)
+        let release = withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let machine = withUnsafeBytes(of: &names.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return Machine(
+            cpuModel: model,
+            cores: sysconf(Int32(_SC_NPROCESSORS_ONLN)),
+            memory: totalKilobytes.map { String(format: "%.1f GiB", Double($0) / 1_048_576) } ?? "unknown",
+            kernel: "Linux \(release) \(machine)",
+            librdkafka: String(cString: rd_kafka_version_str())
+        )
+    }
+}
+
+/// The median of each measure over a variant's runs.
+struct VariantSummary {
+    let variant: Variant
+    let runs: [RunResult]
+    let messagesPerSecond: Double
+    let megabytesPerSecond: Double
+    let cpuSecondsPerMillion: Double
+    let peakRSSMegabytes: Double
+    let startToFirstSeconds: Double
+    let longestGapMilliseconds: Double
+    /// Against the raw consumer of the same mode; nil for the raw consumers themselves.
+    var throughputRatio: Double?
+    var cpuRatio: Double?
+
+    init(variant: Variant, runs: [RunResult], messageSize: Int) {
+        self.variant = variant
+        self.runs = runs
+        messagesPerSecond = median(runs.map(\.messagesPerSecond))
+        megabytesPerSecond = median(runs.map { $0.messagesPerSecond * Double(messageSize) / 1e6 })
+        cpuSecondsPerMillion = median(runs.map { $0.cpuSeconds / Double($0.messages) * 1e6 })
+        peakRSSMegabytes = median(runs.map { Double($0.peakRSSBytes) / 1_048_576 })
+        startToFirstSeconds = median(runs.map { Double($0.startToFirstNanoseconds) / 1e9 })
+        longestGapMilliseconds = median(runs.map { Double($0.longestGapNanoseconds) / 1e6 })
+    }
+}
+
+func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+/// Adds each racecar-host variant's ratios to the raw consumer of its mode.
+func withRatios(_ summaries: [VariantSummary]) -> [VariantSummary] {
+    summaries.map { summary in
+        var result = summary
+        guard !summary.variant.isRaw,
+            let raw = summaries.first(where: { $0.variant.isRaw && $0.variant.mode == summary.variant.mode })
+        else { return result }
+        result.throughputRatio = summary.messagesPerSecond / raw.messagesPerSecond
+        result.cpuRatio = summary.cpuSecondsPerMillion / raw.cpuSecondsPerMillion
+        return result
+    }
+}
+
+func format(_ value: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", value) }
+
+func grouped(_ value: Double) -> String {
+    let digits = String(Int(value.rounded()))
+    var result = ""
+    for (index, character) in digits.reversed().enumerated() {
+        if index > 0 && index % 3 == 0 { result.append(",") }
+        result.append(character)
+    }
+    return String(result.reversed())
+}
+
+/// Everything the report shows.
+struct BenchReport {
+    let machine: Machine
+    let command: String
+    let date: String
+    let messages: Int
+    let size: Int
+    let partitions: Int
+    let runs: Int
+    let commitIntervalSeconds: Double
+    let loadSeconds: Double
+    let summaries: [VariantSummary]
+    let abi: [ABICallMeasurement]
+    let clockReadNanoseconds: Double
+    var chartFile: String?
+
+    /// The results table (also printed to standard output).
+    var table: String {
+        var lines = [
+            "| variant | msgs/s | MB/s | CPU s per 1M msgs | peak RSS MB | throughput vs raw | CPU vs raw | longest gap ms | start + join s |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for summary in summaries {
+            let baseline = summary.variant.isRaw ? "baseline (\(summary.variant.mode))" : "–"
+            lines.append(
+                "| \(summary.variant.title) | \(grouped(summary.messagesPerSecond)) | \(format(summary.megabytesPerSecond, 1)) "
+                    + "| \(format(summary.cpuSecondsPerMillion, 2)) | \(format(summary.peakRSSMegabytes, 1)) "
+                    + "| \(summary.throughputRatio.map { format($0, 2) + "×" } ?? baseline) "
+                    + "| \(summary.cpuRatio.map { format($0, 2) + "×" } ?? (summary.variant.isRaw ? "baseline" : "–")) "
+                    + "| \(format(summary.longestGapMilliseconds, 0)) | \(format(summary.startToFirstSeconds, 1)) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    var abiTable: String {
+        var lines = [
+            "| call | ns per call | ns per message |",
+            "| --- | ---: | ---: |",
+        ]
+        for measurement in abi {
+            lines.append("| \(measurement.label) | \(format(measurement.nanosecondsPerCall, 1)) | \(format(measurement.nanosecondsPerMessage, 2)) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    var markdown: String {
+        let megabytes = Double(messages * size) / 1e6
+        var text = """
+            # racecar-host throughput benchmark
+
+            Generated by `racecar-bench` on \(date). Do not edit by hand: run the command below again.
+
+            ```sh
+            \(command)
+            ```
+
+            ## Machine
+
+            - CPU: \(machine.cpuModel), \(machine.cores) cores online
+            - Memory: \(machine.memory); \(machine.kernel)
+            - librdkafka \(machine.librdkafka); the mock cluster runs inside the benchmark process, on the same cores as the consumer
+
+            ## Set-up
+
+            - \(grouped(Double(messages))) messages of \(size) B (\(format(megabytes, 1)) MB of values) in topic `bench` with \(partitions) partitions of librdkafka's mock cluster, loaded in \(format(loadSeconds, 1)) s; offsets checked contiguous from 0 in every partition.
+            - Every run uses a fresh consumer group and reads the topic from the beginning. \(runs) run\(runs == 1 ? "" : "s") per variant, interleaved; every column is the median over the runs.
+            - All consumers use racecar-host's default librdkafka settings (RacecarConfig+Kafka.swift: `enable.auto.offset.store=false`, auto commit, `fetch.wait.max.ms=1000`, librdkafka's default queue sizes), except `offset_commit_interval` = \(format(commitIntervalSeconds, 1)) s for all of them, so that a finished run is committed soon.
+            - The raw consumer (`Sources/raw-consumer/main.c`) does the host's work with nothing on top: `rd_kafka_consumer_poll`, store the offset (per message, or the last offset per partition per batch of up to 1000 polled messages), auto-commit; it commits synchronously and leaves the group after the last message.
+            - racecar-host runs the no-op plugins (`Plugins/NoopConsumer`, `Plugins/NoopCConsumer`) with `fetch_messages` 1000; the benchmark sends SIGTERM once the group's committed offsets equal the high watermarks.
+
+            ## Results
+
+            \(table)
+
+            - **msgs/s, MB/s**: messages (and value bytes, 1 MB = 10^6 B) from the first message to the last as the consumer saw them (CLOCK_MONOTONIC); the group join and start-up are excluded and shown in the last column.
+            - **CPU s per 1M msgs**: user + system CPU of the whole consumer process (from `wait4`), start to exit, per million messages.
+            - **peak RSS**: the consumer process's maximum resident set size (VmHWM, which the consumer reads from /proc/self/status at the end; 1 MB here = 2^20 B).
+            - **longest gap**: the longest wait between two consecutive messages (batches, for the batch variants) inside the run: a gap near 1000 ms is librdkafka 2.0.2's fetch stall (DESIGN.md), not processing.
+            - **vs raw**: racecar-host's figure divided by the raw consumer's of the same mode (`process` and the C plugin against per-message storing, `process_batch` against per-batch storing). Throughput above 1 is better; CPU above 1 is worse.
+            - **Correctness**: every run checked that the consumer saw exactly \(grouped(Double(messages))) messages and that the group's committed offsets equal the high watermarks of all \(partitions) partitions; a failure stops the benchmark.
+
+
+            """
+        if let chartFile {
+            text += "![throughput and CPU of racecar-host relative to the raw consumer](\(chartFile))\n\n"
+        } else {
+            text += "(No chart: python3 with matplotlib was not available when this ran.)\n\n"
+        }
+        text += """
+            ## Cost of one call across the plugin ABI
+
+            \(abiTable)
+
+            Measured in-process: the benchmark `dlopen`s the no-op plugins, creates an instance through the vtable and calls it \(grouped(Double(abi.first?.callsPerRepetition ?? 0))) times in a loop with one prepared `racecar_message` (median of 5 repetitions). The plugins' clock reads are switched off for this (`NOOP_SKIP_CLOCK`), so a call is the indirect call, the Swift SDK's trampoline for Swift plugins, and a counter increment. For scale: one `clock_gettime(CLOCK_MONOTONIC)` costs \(format(clockReadNanoseconds, 1)) ns here, and the no-op consumers make one per message (per batch for `process_batch`) in the throughput runs.
+
+            ## Every run
+
+            | variant | run | msgs/s | consume s | CPU s (user + sys) | peak RSS MB | longest gap ms | start + join s |
+            | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+
+            """
+        for summary in summaries {
+            for run in summary.runs {
+                text += "| \(summary.variant.id) | \(run.run) | \(grouped(run.messagesPerSecond)) | \(format(Double(run.consumeNanoseconds) / 1e9, 3)) "
+                    + "| \(format(run.cpuSeconds, 2)) (\(format(run.userSeconds, 2)) + \(format(run.systemSeconds, 2))) "
+                    + "| \(format(Double(run.peakRSSBytes) / 1_048_576, 1)) | \(format(Double(run.longestGapNanoseconds) / 1e6, 0)) "
+                    + "| \(format(Double(run.startToFirstNanoseconds) / 1e9, 2)) |\n"
+            }
+        }
+        return text
+    }
+}
+
+/// Draws the ratios with python3 and matplotlib; returns a reason when it could not.
+func drawChart(_ summaries: [VariantSummary], to path: String, title: String) -> String? {
+    let hosts = summaries.filter { $0.throughputRatio != nil && $0.cpuRatio != nil }
+    guard !hosts.isEmpty else { return "no racecar-host variant to draw" }
+    let script = """
+        import sys
+        try:
+            import matplotlib
+        except ImportError:
+            sys.stderr.write("matplotlib is not installed (pip install matplotlib)\\n")
+            sys.exit(3)
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        out, title = sys.argv[1], sys.argv[2]
+        rows = [sys.argv[i:i + 3] for i in range(3, len(sys.argv), 3)]
+        labels = [r[0] for r in rows]
+        throughput = [float(r[1]) for r in rows]
+        cpu = [float(r[2]) for r in rows]
+        fig, ax = plt.subplots(figsize=(9, 4.8), dpi=120)
+        x = range(len(rows))
+        width = 0.38
+        a = ax.bar([i - width / 2 for i in x], throughput, width, label="throughput vs raw (higher is better)", color="#3b78c2")
+        b = ax.bar([i + width / 2 for i in x], cpu, width, label="CPU per message vs raw (lower is better)", color="#e08a2c")
+        ax.bar_label(a, fmt="%.2f", padding=2)
+        ax.bar_label(b, fmt="%.2f", padding=2)
+        ax.axhline(1.0, color="black", linewidth=1, linestyle="--")
+        ax.set_xticks(list(x))
+        ax.set_xticklabels(labels)
+        ax.set_ylabel("ratio to the raw librdkafka consumer (same mode)")
+        ax.set_ylim(0, max(throughput + cpu + [1.0]) * 1.2)
+        ax.set_title(title, fontsize=10)
+        ax.legend(loc="upper left", fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out)
+        """
+    var arguments = ["python3", "-c", script, path, title]
+    for summary in hosts {
+        let label = summary.variant.id
+            .replacingOccurrences(of: "host-", with: "racecar-host\n")
+            .replacingOccurrences(of: "-", with: " ")
+        arguments += [label, String(summary.throughputRatio!), String(summary.cpuRatio!)]
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let errors = Pipe()
+    process.standardError = errors
+    do {
+        try process.run()
+    } catch {
+        return "python3 could not be started: \(error)"
+    }
+    let errorOutput = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        let text = String(decoding: errorOutput, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if process.terminationStatus == 127 { return "python3 is not installed" }
+        return text.isEmpty ? "python3 exited with status \(process.terminationStatus)" : text
+    }
+    return nil
+}

@@ -1,0 +1,223 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One consumer set-up the benchmark runs.
+struct Variant {
+    enum Kind {
+        /// raw-consumer in `message` or `batch` mode.
+        case raw(mode: String)
+        /// racecar-host running `consumer` from `plugin` (a library file name).
+        case host(plugin: String, consumer: String)
+    }
+
+    /// Short name, used for group ids and the chart.
+    let id: String
+    /// What the table calls it.
+    let title: String
+    /// `message` or `batch`: which raw variant it is compared with.
+    let mode: String
+    let kind: Kind
+
+    var isRaw: Bool { if case .raw = kind { return true } else { return false } }
+
+    static let all: [Variant] = [
+        Variant(id: "raw-message", title: "raw librdkafka C consumer, offset stored per message", mode: "message", kind: .raw(mode: "message")),
+        Variant(id: "raw-batch", title: "raw librdkafka C consumer, offsets stored per batch of 1000", mode: "batch", kind: .raw(mode: "batch")),
+        Variant(id: "host-swift-process", title: "racecar-host + no-op Swift plugin, `process`", mode: "message", kind: .host(plugin: "libNoopConsumer.so", consumer: "NoopConsumer")),
+        Variant(id: "host-swift-batch", title: "racecar-host + no-op Swift plugin, `process_batch`", mode: "batch", kind: .host(plugin: "libNoopConsumer.so", consumer: "NoopBatchConsumer")),
+        Variant(id: "host-c-process", title: "racecar-host + no-op C plugin, `process`", mode: "message", kind: .host(plugin: "libNoopCConsumer.so", consumer: "NoopCConsumer")),
+    ]
+}
+
+/// What one run of one variant measured.
+struct RunResult {
+    let variant: String
+    let run: Int
+    let group: String
+    let messages: Int
+    /// First to last message, in nanoseconds, as the consumer measured it.
+    let consumeNanoseconds: UInt64
+    /// Process start to first message: start-up plus the group join.
+    let startToFirstNanoseconds: UInt64
+    let cpuSeconds: Double
+    let userSeconds: Double
+    let systemSeconds: Double
+    /// The consumer's own VmHWM at the end (see NoopReport).
+    let peakRSSBytes: Int
+    /// The longest wait between two consecutive messages (or batches) the consumer saw.
+    let longestGapNanoseconds: UInt64
+
+    var messagesPerSecond: Double { Double(messages) / (Double(consumeNanoseconds) / 1e9) }
+}
+
+/// Everything a run needs to know about the set-up.
+struct RunSettings {
+    let buildDirectory: String
+    let brokers: String
+    let topic: String
+    let partitions: Int
+    let messages: Int
+    let highWatermarks: [Int64]
+    let commitIntervalSeconds: Double
+    let timeoutSeconds: Double
+    let scratchDirectory: String
+}
+
+/// Runs one variant once on a fresh consumer group and checks it saw everything.
+func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchError) -> RunResult {
+    let group = "bench-\(variant.id)-\(run)-\(getpid())-\(monotonicNanoseconds() / 1_000_000)"
+    let label = "\(variant.id) run \(run)"
+    let workDirectory = settings.scratchDirectory + "/" + group
+    guard mkdir(workDirectory, 0o755) == 0 else {
+        throw BenchError("\(label): could not create \(workDirectory): \(String(cString: strerror(errno)))")
+    }
+    let commitMilliseconds = Int((settings.commitIntervalSeconds * 1000).rounded())
+
+    // The consumer sees the benchmark's environment minus anything that could change its
+    // configuration.
+    var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RACECAR_") && $0.key != "NOOP_SKIP_CLOCK" }
+    let executable: String
+    let arguments: [String]
+    switch variant.kind {
+    case .raw(let mode):
+        executable = settings.buildDirectory + "/raw-consumer"
+        arguments = [settings.brokers, group, settings.topic, String(settings.messages), mode, String(commitMilliseconds)]
+    case .host(let plugin, let consumer):
+        executable = settings.buildDirectory + "/racecar-host"
+        arguments = ["--plugin", settings.buildDirectory + "/" + plugin, consumer]
+        environment["RACECAR_BROKERS"] = settings.brokers
+        environment["RACECAR_GROUP_ID"] = group
+        environment["RACECAR_SUBSCRIBES_TO"] = settings.topic
+        environment["RACECAR_OFFSET_COMMIT_INTERVAL"] = String(settings.commitIntervalSeconds)
+    }
+
+    let committed = try CommittedOffsets(brokers: settings.brokers, group: group, topic: settings.topic, partitions: settings.partitions)
+    let child = try ChildProcess(
+        executable: executable,
+        arguments: arguments,
+        environment: environment,
+        directory: workDirectory,
+        standardOutputPath: workDirectory + "/stdout.txt",
+        standardErrorPath: workDirectory + "/stderr.txt"
+    )
+    let deadline = child.startNanoseconds + UInt64(settings.timeoutSeconds * 1e9)
+    func failure(_ text: String) -> BenchError {
+        BenchError("\(label) (group \(group)): \(text)\n  command: \(executable) \(arguments.joined(separator: " "))\n  last lines of its standard error:\n\(child.standardErrorTail())")
+    }
+
+    let outcome: ChildOutcome
+    if variant.isRaw {
+        // raw-consumer stops by itself after the expected number of messages.
+        guard let finished = child.waitForExit(timeoutSeconds: settings.timeoutSeconds) else {
+            child.send(SIGKILL)
+            throw failure("did not finish within \(Int(settings.timeoutSeconds)) s")
+        }
+        outcome = finished
+    } else {
+        // racecar-host runs until told to stop: stop it once the group has committed
+        // everything, the point where an operator could stop it losing nothing.
+        var lastSeen: [Int64] = []
+        while true {
+            if let early = child.poll() {
+                throw failure("racecar-host exited (\(early.summary)) before committing every message; committed: \(describe(lastSeen, against: settings.highWatermarks))")
+            }
+            if let offsets = committed.read(timeoutMilliseconds: 2_000) {
+                lastSeen = offsets
+                if offsets == settings.highWatermarks { break }
+            }
+            if monotonicNanoseconds() > deadline {
+                child.send(SIGKILL)
+                throw failure("the group did not commit every message within \(Int(settings.timeoutSeconds)) s; committed: \(describe(lastSeen, against: settings.highWatermarks))")
+            }
+            usleep(100_000)
+        }
+        child.send(SIGTERM)
+        guard let finished = child.waitForExit(timeoutSeconds: 60) else {
+            child.send(SIGKILL)
+            throw failure("did not stop within 60 s of SIGTERM")
+        }
+        outcome = finished
+    }
+
+    guard outcome.exitStatus == 0 else { throw failure("ended with \(outcome.summary)") }
+    guard let line = child.standardOutput.split(separator: "\n").last(where: { $0.hasPrefix("noop count=") }),
+        let report = NoopReport(String(line))
+    else {
+        throw failure("printed no `noop count=... first_ns=... last_ns=...` line; standard output: \(child.standardOutput.prefix(500))")
+    }
+    guard report.count == settings.messages else {
+        throw failure("saw \(report.count) messages, expected exactly \(settings.messages)")
+    }
+    guard let peakRSSKilobytes = report.peakRSSKilobytes, peakRSSKilobytes > 0 else {
+        throw failure("did not report its peak RSS (peak_rss_kb)")
+    }
+    guard report.firstNanoseconds > child.startNanoseconds, report.lastNanoseconds > report.firstNanoseconds else {
+        throw failure("implausible times: started \(child.startNanoseconds), first \(report.firstNanoseconds), last \(report.lastNanoseconds)")
+    }
+    guard let finalOffsets = committed.read(timeoutMilliseconds: 10_000) else {
+        throw failure("could not read the group's committed offsets after the run")
+    }
+    guard finalOffsets == settings.highWatermarks else {
+        throw failure("committed offsets differ from the high watermarks after the run: \(describe(finalOffsets, against: settings.highWatermarks))")
+    }
+    // Passed: the scratch files are no longer needed.
+    for file in ["stdout.txt", "stderr.txt"] { unlink(workDirectory + "/" + file) }
+    rmdir(workDirectory)
+
+    return RunResult(
+        variant: variant.id,
+        run: run,
+        group: group,
+        messages: report.count,
+        consumeNanoseconds: report.lastNanoseconds - report.firstNanoseconds,
+        startToFirstNanoseconds: report.firstNanoseconds - child.startNanoseconds,
+        cpuSeconds: outcome.cpuSeconds,
+        userSeconds: outcome.userSeconds,
+        systemSeconds: outcome.systemSeconds,
+        peakRSSBytes: peakRSSKilobytes * 1024,
+        longestGapNanoseconds: report.longestGapNanoseconds ?? 0
+    )
+}
+
+/// Partitions whose committed offset differs from the high watermark, briefly.
+func describe(_ committed: [Int64], against watermarks: [Int64]) -> String {
+    guard committed.count == watermarks.count else { return "nothing yet" }
+    let differing = committed.indices.filter { committed[$0] != watermarks[$0] }
+    if differing.isEmpty { return "all equal to the high watermarks" }
+    let shown = differing.prefix(6).map { "p\($0)=\(committed[$0] < 0 ? "none" : String(committed[$0]))/\(watermarks[$0])" }
+    return "\(differing.count) partitions behind (\(shown.joined(separator: ", "))\(differing.count > 6 ? ", ..." : ""))"
+}
+
+/// The line every no-op consumer prints at the end:
+/// `noop count=N first_ns=F last_ns=L max_gap_ns=G peak_rss_kb=K`.
+///
+/// The consumer reports its peak RSS (VmHWM) itself because wait4 cannot: Linux carries the
+/// spawning process's peak over into a child started with vfork (posix_spawn) and exec, so
+/// ru_maxrss would show the benchmark's own peak, mock cluster data included.
+struct NoopReport {
+    let count: Int
+    let firstNanoseconds: UInt64
+    let lastNanoseconds: UInt64
+    let longestGapNanoseconds: UInt64?
+    let peakRSSKilobytes: Int?
+
+    init?(_ line: String) {
+        var fields: [String: String] = [:]
+        for part in line.split(separator: " ").dropFirst() {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
+        }
+        guard let count = fields["count"].flatMap({ Int($0) }),
+            let first = fields["first_ns"].flatMap({ UInt64($0) }),
+            let last = fields["last_ns"].flatMap({ UInt64($0) })
+        else { return nil }
+        self.count = count
+        self.firstNanoseconds = first
+        self.lastNanoseconds = last
+        self.longestGapNanoseconds = fields["max_gap_ns"].flatMap { UInt64($0) }
+        self.peakRSSKilobytes = fields["peak_rss_kb"].flatMap { Int($0) }
+    }
+}
