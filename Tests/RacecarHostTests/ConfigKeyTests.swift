@@ -15,6 +15,7 @@ import Testing
         "subscribes_to": ("audit,orders", "audit,orders"),
         "start_from_beginning": ("false", "false"),
         "fetch_messages": ("250", "250"),
+        "concurrency": ("4", "4"),
         "offset_commit_interval": ("2.5", "2.5"),
         "offset_commit_on_idle": ("true", "true"),
         "synchronous_commits": ("true", "true"),

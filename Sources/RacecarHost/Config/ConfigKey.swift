@@ -165,6 +165,7 @@ struct ConfigKey: @unchecked Sendable {
         list("subscribes_to", \.subscribesTo),
         boolean("start_from_beginning", \.startFromBeginning),
         integer("fetch_messages", \.fetchMessages, minimum: 1, maximum: 1_000_000),
+        integer("concurrency", \.concurrency, minimum: 1, maximum: 256),
 
         seconds("offset_commit_interval", \.offsetCommitInterval),
         boolean("offset_commit_on_idle", \.offsetCommitOnIdle),

@@ -14,6 +14,8 @@ public struct RacecarConfig: Sendable {
     public var subscribesTo: [String] = []
     public var startFromBeginning = true
     public var fetchMessages = 1000
+    /// Consumer instances processing partitions in parallel inside this process.
+    public var concurrency = 1
 
     // Offsets
     public var offsetCommitInterval: Double = 10

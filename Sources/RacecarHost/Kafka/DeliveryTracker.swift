@@ -11,8 +11,8 @@ final class DeliveryTracker: Sendable {
 
     private let state = Mutex(State())
 
-    /// Whether messages were produced and not yet acknowledged or failed.
-    var hasOutstanding: Bool { state.withLock { $0.outstanding > 0 } }
+    /// Whether messages were produced and not yet acknowledged, or a failure is unreported.
+    var needsAttention: Bool { state.withLock { $0.outstanding > 0 || $0.firstFailure != nil } }
 
     func enqueued() {
         state.withLock { $0.outstanding += 1 }

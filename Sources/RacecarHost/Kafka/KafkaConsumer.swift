@@ -15,8 +15,9 @@ protocol RebalanceListener: AnyObject {
     func statisticsReceived(_ json: UnsafePointer<CChar>, length: Int)
 }
 
-/// A librdkafka high-level consumer. Used from one thread: the one that polls.
-final class KafkaConsumer {
+/// A librdkafka high-level consumer. Used from the polling thread, except for storing
+/// offsets, which workers do from theirs (librdkafka makes that call thread-safe).
+final class KafkaConsumer: @unchecked Sendable {
     let handle: OpaquePointer
     let logger: Logger
     weak var rebalanceListener: RebalanceListener?
@@ -112,14 +113,21 @@ final class KafkaConsumer {
         }
     }
 
-    func pause(_ partition: TopicPartition, seekingTo offset: Int64) {
+    /// Stops fetching `partition`; on resume it continues after the last message polled.
+    func pause(_ partition: TopicPartition) {
         let list = makePartitionList([(partition, nil)])
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let pauseError = rd_kafka_pause_partitions(handle, list)
         if pauseError != RD_KAFKA_RESP_ERR_NO_ERROR {
             logger.warning("could not pause \(partition): \(KafkaError.message(pauseError))")
         }
-        list.pointee.elems[0].offset = offset
+    }
+
+    /// Stops fetching `partition` and moves its position back to `offset`.
+    func pause(_ partition: TopicPartition, seekingTo offset: Int64) {
+        pause(partition)
+        let list = makePartitionList([(partition, offset)])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
         if let error = rd_kafka_seek_partitions(handle, list, 10_000) {
             logger.warning("could not seek \(partition) to \(offset): \(String(cString: rd_kafka_error_string(error)))")
             rd_kafka_error_destroy(error)

@@ -1,7 +1,6 @@
 import CRacecarPlugin
 import CRdKafka
 import Logging
-import Synchronization
 
 /// The host's side of one consumer instance: what the opaque `racecar_host *` points to.
 /// Plugins reach it through ``HostAPITable``.
@@ -9,14 +8,14 @@ final class ConsumerHostContext: Sendable {
     let consumerName: String
     let logger: Logger
     let deliveries = DeliveryTracker()
-    /// Creates the shared producer on first use, so consumers that never produce pay nothing.
-    private let producerFactory: @Sendable () throws(KafkaError) -> KafkaProducer
-    private let producerSlot = Mutex<KafkaProducer?>(nil)
+    /// Deliveries to the dead-letter topic, kept apart from the plugin's own.
+    private let deadLetters = DeliveryTracker()
+    private let producer: SharedProducer
 
-    init(consumerName: String, logger: Logger, producerFactory: @escaping @Sendable () throws(KafkaError) -> KafkaProducer) {
+    init(consumerName: String, logger: Logger, producer: SharedProducer) {
         self.consumerName = consumerName
         self.logger = logger
-        self.producerFactory = producerFactory
+        self.producer = producer
     }
 
     var opaque: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
@@ -25,38 +24,14 @@ final class ConsumerHostContext: Sendable {
         host.map { Unmanaged<ConsumerHostContext>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
     }
 
-    /// Deliveries to the dead-letter topic, kept apart from the plugin's own.
-    private let deadLetters = DeliveryTracker()
-
-    private func producer() throws(KafkaError) -> KafkaProducer {
-        try producerSlot.withLock { slot throws(KafkaError) -> KafkaProducer in
-            if let slot { return slot }
-            let created = try producerFactory()
-            slot = created
-            return created
-        }
-    }
-
     func produce(_ request: racecar_produce_request) throws(KafkaError) {
-        try producer().produce(request, tracker: deliveries)
+        try producer.get().produce(request, tracker: deliveries)
     }
 
-    /// Copies `message` to `topic` with `headers` added and waits for the broker; returns
-    /// why it failed, if it did.
-    func sendToDeadLetter(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String, headers: [(name: String, value: String)]) -> String? {
-        do {
-            let producer = try producer()
-            try producer.produceCopy(of: message, to: topic, extraHeaders: headers, tracker: deadLetters)
-            try producer.flush()
-        } catch {
-            return error.description
-        }
-        return deadLetters.takeFailure()
-    }
-
-    /// Waits for everything this instance produced; returns the first failure, if any.
+    /// Waits for everything produced so far (by any instance: they share the producer) and
+    /// returns the first failure of this instance's messages, if any.
     func deliver() -> String? {
-        guard let producer = producerSlot.withLock({ $0 }) else { return nil }
+        guard let producer = producer.existing else { return nil }
         do {
             try producer.flush()
         } catch {
@@ -65,6 +40,19 @@ final class ConsumerHostContext: Sendable {
         return deliveries.takeFailure()
     }
 
-    /// Whether a delivery is pending or failed since the last ``deliver()``.
-    var needsDelivery: Bool { producerSlot.withLock { $0 != nil } && deliveries.hasOutstanding }
+    /// Whether this instance produced messages not yet acknowledged, or one failed.
+    var needsDelivery: Bool { deliveries.needsAttention }
+
+    /// Copies `message` to `topic` with `headers` added and waits for the broker; returns
+    /// why it failed, if it did.
+    func sendToDeadLetter(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String, headers: [(name: String, value: String)]) -> String? {
+        do {
+            let producer = try producer.get()
+            try producer.produceCopy(of: message, to: topic, extraHeaders: headers, tracker: deadLetters)
+            try producer.flush()
+        } catch {
+            return error.description
+        }
+        return deadLetters.takeFailure()
+    }
 }

@@ -23,8 +23,20 @@ struct KafkaTestClient {
         return result
     }
 
+    /// A message read back, with its headers.
+    struct ReadMessage {
+        var key: String?
+        var value: String
+        var headers: [String: String]
+    }
+
     /// Reads every message of `topic` from the beginning until `count` arrived.
     func readMessages(topic: String, partitions: Int, count: Int, timeout: Duration = .seconds(30)) throws -> [(key: String?, value: String)] {
+        try read(topic: topic, partitions: partitions, count: count, timeout: timeout).map { ($0.key, $0.value) }
+    }
+
+    /// Reads every message of `topic`, with headers, from the beginning until `count` arrived.
+    func read(topic: String, partitions: Int, count: Int, timeout: Duration = .seconds(30)) throws -> [ReadMessage] {
         let consumer = try makeClient(type: RD_KAFKA_CONSUMER, extra: ["group.id": "test-reader-\(UUID().uuidString)"])
         defer {
             rd_kafka_consumer_close(consumer)
@@ -37,7 +49,7 @@ struct KafkaTestClient {
             rd_kafka_topic_partition_list_add(list, topic, Int32(partition)).pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
         }
         rd_kafka_assign(consumer, list)
-        var messages: [(key: String?, value: String)] = []
+        var messages: [ReadMessage] = []
         let deadline = ContinuousClock.now + timeout
         while messages.count < count, ContinuousClock.now < deadline {
             guard let message = rd_kafka_consumer_poll(consumer, 100) else { continue }
@@ -47,7 +59,21 @@ struct KafkaTestClient {
             let key = message.pointee.key.map {
                 String(decoding: UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len), as: UTF8.self)
             }
-            messages.append((key, value))
+            var headers: [String: String] = [:]
+            var list: OpaquePointer?
+            if rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list {
+                var index = 0
+                var name: UnsafePointer<CChar>?
+                var headerValue: UnsafeRawPointer?
+                var size = 0
+                while rd_kafka_header_get_all(list, index, &name, &headerValue, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    if let name {
+                        headers[String(cString: name)] = headerValue.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self) }
+                    }
+                    index += 1
+                }
+            }
+            messages.append(ReadMessage(key: key, value: value, headers: headers))
         }
         return messages
     }

@@ -1,0 +1,26 @@
+import Synchronization
+
+/// What a worker asks of the polling thread, which alone pauses, seeks and resumes
+/// partitions so that failure pauses and flow-control pauses never race.
+enum WorkerEvent: Sendable {
+    /// Pause `partition`, seek it back to `offset`, and resume it at `until` (`nil`: never).
+    case pause(TopicPartition, offset: Int64, until: ContinuousClock.Instant?)
+    /// Stop the consumer with this failure (`pause_timeout: 0`).
+    case stop(String)
+}
+
+/// Events from the workers, drained by the polling thread.
+final class WorkerInbox: Sendable {
+    private let events = Mutex<[WorkerEvent]>([])
+
+    func post(_ event: WorkerEvent) {
+        events.withLock { $0.append(event) }
+    }
+
+    func drain() -> [WorkerEvent] {
+        events.withLock { events in
+            defer { events.removeAll() }
+            return events
+        }
+    }
+}
