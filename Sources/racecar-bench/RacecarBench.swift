@@ -44,6 +44,16 @@ struct RacecarBench: ParsableCommand {
     @Option(help: "offset_commit_interval for every consumer, in seconds (racecar-host's default is 10).")
     var commitInterval: Double = 1
 
+    @Option(name: .customLong("kafka-property"), help: ArgumentHelp(
+        "A librdkafka consumer property, NAME=VALUE, for every consumer: raw-consumer and racecar-host (as RACECAR_CONSUMER). Repeatable.",
+        valueName: "name=value"))
+    var kafkaProperties: [String] = []
+
+    @Option(name: .customLong("variant"), help: ArgumentHelp(
+        "Run only this variant (repeatable): raw-message, raw-batch, host-swift-process, host-swift-batch, host-c-process. (default: all)",
+        valueName: "id"))
+    var onlyVariants: [String] = []
+
     @Option(help: "Seconds one run may take before the benchmark fails.")
     var timeout: Double = 300
 
@@ -57,6 +67,14 @@ struct RacecarBench: ParsableCommand {
         guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1") }
         guard commitInterval > 0 else { throw ValidationError("--commit-interval must be positive") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        for id in onlyVariants where !Variant.all.contains(where: { $0.id == id }) {
+            throw ValidationError("--variant \(id): expected one of \(Variant.all.map(\.id).joined(separator: ", "))")
+        }
+        for property in kafkaProperties {
+            guard let equals = property.firstIndex(of: "="), equals != property.startIndex, !property.contains(",") else {
+                throw ValidationError("--kafka-property \(property): expected NAME=VALUE without commas")
+            }
+        }
     }
 
     func run() throws {
@@ -94,6 +112,7 @@ struct RacecarBench: ParsableCommand {
             throw BenchError("\(messageCount) messages of \(size) B need at least \(needed) partitions on the mock cluster (about 5 MiB each); pass --partitions \(needed)")
         }
 
+        let loadBefore = Machine.loadAverage()
         let command = (["swift", "run", "-c", configuration, "racecar-bench"] + CommandLine.arguments.dropFirst()).map(shellQuoted).joined(separator: " ")
         log("command: \(command)")
 
@@ -135,13 +154,15 @@ struct RacecarBench: ParsableCommand {
             messages: messageCount,
             highWatermarks: watermarks,
             commitIntervalSeconds: commitInterval,
+            kafkaProperties: kafkaProperties,
             timeoutSeconds: timeout,
             scratchDirectory: scratch
         )
 
+        let variants = onlyVariants.isEmpty ? Variant.all : Variant.all.filter { onlyVariants.contains($0.id) }
         var results: [String: [RunResult]] = [:]
         for run in 1...runCount {
-            for variant in Variant.all {
+            for variant in variants {
                 let result: RunResult
                 do {
                     result = try runOnce(variant, run: run, settings: settings)
@@ -159,7 +180,7 @@ struct RacecarBench: ParsableCommand {
         rmdir(scratch)
         withExtendedLifetime(cluster) {}
 
-        let summaries = withRatios(Variant.all.map { VariantSummary(variant: $0, runs: results[$0.id] ?? [], messageSize: size) })
+        let summaries = withRatios(variants.map { VariantSummary(variant: $0, runs: results[$0.id] ?? [], messageSize: size) })
         let machine = Machine.current()
         var report = BenchReport(
             machine: machine,
@@ -170,10 +191,14 @@ struct RacecarBench: ParsableCommand {
             partitions: partitions,
             runs: runCount,
             commitIntervalSeconds: commitInterval,
+            kafkaProperties: kafkaProperties,
             loadSeconds: loadSeconds,
             summaries: summaries,
             abi: abi,
             clockReadNanoseconds: clockRead,
+            loadBefore: loadBefore,
+            loadAfter: Machine.loadAverage(),
+            revision: Machine.gitRevision(),
             chartFile: nil
         )
         print("\nMachine: \(machine.cpuModel), \(machine.cores) cores; librdkafka \(machine.librdkafka)")
@@ -192,7 +217,9 @@ struct RacecarBench: ParsableCommand {
             throw BenchError("could not create \(outputDirectory.path): \(error)")
         }
         let chartPath = outputDirectory.appendingPathComponent("ratios.png").path
-        let chartTitle = "racecar-host vs raw librdkafka: \(grouped(Double(messageCount))) x \(size) B, \(partitions) partitions, \(machine.cpuModel), \(machine.cores) cores"
+        let chartTitle = "racecar-host vs raw librdkafka: \(grouped(Double(messageCount))) x \(size) B, \(partitions) partitions, "
+            + "median of \(runCount), \(machine.cpuModel), \(machine.cores) cores"
+            + (kafkaProperties.isEmpty ? "" : "\n" + kafkaProperties.joined(separator: " "))
         if let problem = drawChart(summaries, to: chartPath, title: chartTitle) {
             log("warning: chart not drawn: \(problem)")
         } else {

@@ -13,6 +13,32 @@ struct Machine {
     let kernel: String
     let librdkafka: String
 
+    /// /proc/loadavg's 1, 5 and 15 minute averages: other work on the machine skews the numbers.
+    static func loadAverage() -> String {
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+
+    /// The commit the benchmark was built from, marked when the tree has uncommitted changes.
+    static func gitRevision() -> String? {
+        func git(_ arguments: [String]) -> String? {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["git"] + arguments
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return nil }
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { return nil }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let revision = git(["rev-parse", "--short", "HEAD"]) else { return nil }
+        let dirty = git(["status", "--porcelain", "--untracked-files=no"]).map { !$0.isEmpty } ?? false
+        return revision + (dirty ? " with uncommitted changes" : "")
+    }
+
     static func current() -> Machine {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model = cpuinfo.split(separator: "\n")
@@ -105,10 +131,14 @@ struct BenchReport {
     let partitions: Int
     let runs: Int
     let commitIntervalSeconds: Double
+    let kafkaProperties: [String]
     let loadSeconds: Double
     let summaries: [VariantSummary]
     let abi: [ABICallMeasurement]
     let clockReadNanoseconds: Double
+    let loadBefore: String
+    let loadAfter: String
+    let revision: String?
     var chartFile: String?
 
     /// The results table (also printed to standard output).
@@ -140,6 +170,14 @@ struct BenchReport {
         return lines.joined(separator: "\n")
     }
 
+    /// How many runs of each variant had a gap long enough to be a fetch stall.
+    var stallSummary: String {
+        summaries.map { summary in
+            let stalled = summary.runs.filter { $0.longestGapNanoseconds >= 250_000_000 }.count
+            return "\(summary.variant.id) \(stalled) of \(summary.runs.count)"
+        }.joined(separator: ", ")
+    }
+
     var markdown: String {
         let megabytes = Double(messages * size) / 1e6
         var text = """
@@ -156,12 +194,14 @@ struct BenchReport {
             - CPU: \(machine.cpuModel), \(machine.cores) cores online
             - Memory: \(machine.memory); \(machine.kernel)
             - librdkafka \(machine.librdkafka); the mock cluster runs inside the benchmark process, on the same cores as the consumer
+            - Load average (1, 5, 15 min) before: \(loadBefore); after: \(loadAfter)
+            - Code: \(revision.map { "git \($0)" } ?? "unknown revision")
 
             ## Set-up
 
             - \(grouped(Double(messages))) messages of \(size) B (\(format(megabytes, 1)) MB of values) in topic `bench` with \(partitions) partitions of librdkafka's mock cluster, loaded in \(format(loadSeconds, 1)) s; offsets checked contiguous from 0 in every partition.
             - Every run uses a fresh consumer group and reads the topic from the beginning. \(runs) run\(runs == 1 ? "" : "s") per variant, interleaved; every column is the median over the runs.
-            - All consumers use racecar-host's default librdkafka settings (RacecarConfig+Kafka.swift: `enable.auto.offset.store=false`, auto commit, `fetch.wait.max.ms=1000`, librdkafka's default queue sizes), except `offset_commit_interval` = \(format(commitIntervalSeconds, 1)) s for all of them, so that a finished run is committed soon.
+            - All consumers use racecar-host's default librdkafka settings (RacecarConfig+Kafka.swift: `enable.auto.offset.store=false`, auto commit, `fetch.wait.max.ms=1000`, librdkafka's default queue sizes), except `offset_commit_interval` = \(format(commitIntervalSeconds, 1)) s for all of them, so that a finished run is committed soon\(kafkaProperties.isEmpty ? "" : ", and these librdkafka properties for all of them: " + kafkaProperties.map { "`\($0)`" }.joined(separator: ", ")).
             - The raw consumer (`Sources/raw-consumer/main.c`) does the host's work with nothing on top: `rd_kafka_consumer_poll`, store the offset (per message, or the last offset per partition per batch of up to 1000 polled messages), auto-commit; it commits synchronously and leaves the group after the last message.
             - racecar-host runs the no-op plugins (`Plugins/NoopConsumer`, `Plugins/NoopCConsumer`) with `fetch_messages` 1000; the benchmark sends SIGTERM once the group's committed offsets equal the high watermarks.
 
@@ -174,6 +214,7 @@ struct BenchReport {
             - **peak RSS**: the consumer process's maximum resident set size (VmHWM, which the consumer reads from /proc/self/status at the end; 1 MB here = 2^20 B).
             - **longest gap**: the longest wait between two consecutive messages (batches, for the batch variants) inside the run: a gap near 1000 ms is librdkafka 2.0.2's fetch stall (DESIGN.md), not processing.
             - **vs raw**: racecar-host's figure divided by the raw consumer's of the same mode (`process` and the C plugin against per-message storing, `process_batch` against per-batch storing). Throughput above 1 is better; CPU above 1 is worse.
+            - **Stalls**: runs with a gap of 250 ms or more: \(stallSummary).
             - **Correctness**: every run checked that the consumer saw exactly \(grouped(Double(messages))) messages and that the group's committed offsets equal the high watermarks of all \(partitions) partitions; a failure stops the benchmark.
 
 
@@ -236,7 +277,7 @@ func drawChart(_ summaries: [VariantSummary], to path: String, title: String) ->
         ax.axhline(1.0, color="black", linewidth=1, linestyle="--")
         ax.set_xticks(list(x))
         ax.set_xticklabels(labels)
-        ax.set_ylabel("ratio to the raw librdkafka consumer (same mode)")
+        ax.set_ylabel("racecar-host / raw librdkafka consumer")
         ax.set_ylim(0, max(throughput + cpu + [1.0]) * 1.2)
         ax.set_title(title, fontsize=10)
         ax.legend(loc="upper left", fontsize=8)
@@ -245,10 +286,7 @@ func drawChart(_ summaries: [VariantSummary], to path: String, title: String) ->
         """
     var arguments = ["python3", "-c", script, path, title]
     for summary in hosts {
-        let label = summary.variant.id
-            .replacingOccurrences(of: "host-", with: "racecar-host\n")
-            .replacingOccurrences(of: "-", with: " ")
-        arguments += [label, String(summary.throughputRatio!), String(summary.cpuRatio!)]
+        arguments += [summary.variant.chartLabel, String(summary.throughputRatio!), String(summary.cpuRatio!)]
     }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

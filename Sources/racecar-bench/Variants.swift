@@ -17,6 +17,8 @@ struct Variant {
     let id: String
     /// What the table calls it.
     let title: String
+    /// What the chart calls it.
+    let chartLabel: String
     /// `message` or `batch`: which raw variant it is compared with.
     let mode: String
     let kind: Kind
@@ -24,11 +26,11 @@ struct Variant {
     var isRaw: Bool { if case .raw = kind { return true } else { return false } }
 
     static let all: [Variant] = [
-        Variant(id: "raw-message", title: "raw librdkafka C consumer, offset stored per message", mode: "message", kind: .raw(mode: "message")),
-        Variant(id: "raw-batch", title: "raw librdkafka C consumer, offsets stored per batch of 1000", mode: "batch", kind: .raw(mode: "batch")),
-        Variant(id: "host-swift-process", title: "racecar-host + no-op Swift plugin, `process`", mode: "message", kind: .host(plugin: "libNoopConsumer.so", consumer: "NoopConsumer")),
-        Variant(id: "host-swift-batch", title: "racecar-host + no-op Swift plugin, `process_batch`", mode: "batch", kind: .host(plugin: "libNoopConsumer.so", consumer: "NoopBatchConsumer")),
-        Variant(id: "host-c-process", title: "racecar-host + no-op C plugin, `process`", mode: "message", kind: .host(plugin: "libNoopCConsumer.so", consumer: "NoopCConsumer")),
+        Variant(id: "raw-message", title: "raw librdkafka C consumer, offset stored per message", chartLabel: "raw, per message", mode: "message", kind: .raw(mode: "message")),
+        Variant(id: "raw-batch", title: "raw librdkafka C consumer, offsets stored per batch of 1000", chartLabel: "raw, batches", mode: "batch", kind: .raw(mode: "batch")),
+        Variant(id: "host-swift-process", title: "racecar-host + no-op Swift plugin, `process`", chartLabel: "Swift plugin, process\n(vs raw per message)", mode: "message", kind: .host(plugin: "libNoopConsumer.so", consumer: "NoopConsumer")),
+        Variant(id: "host-swift-batch", title: "racecar-host + no-op Swift plugin, `process_batch`", chartLabel: "Swift plugin, process_batch\n(vs raw batches)", mode: "batch", kind: .host(plugin: "libNoopConsumer.so", consumer: "NoopBatchConsumer")),
+        Variant(id: "host-c-process", title: "racecar-host + no-op C plugin, `process`", chartLabel: "C plugin, process\n(vs raw per message)", mode: "message", kind: .host(plugin: "libNoopCConsumer.so", consumer: "NoopCConsumer")),
     ]
 }
 
@@ -62,6 +64,8 @@ struct RunSettings {
     let messages: Int
     let highWatermarks: [Int64]
     let commitIntervalSeconds: Double
+    /// Extra librdkafka consumer properties, `name=value`, for every consumer.
+    let kafkaProperties: [String]
     let timeoutSeconds: Double
     let scratchDirectory: String
 }
@@ -85,6 +89,7 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
     case .raw(let mode):
         executable = settings.buildDirectory + "/raw-consumer"
         arguments = [settings.brokers, group, settings.topic, String(settings.messages), mode, String(commitMilliseconds)]
+            + settings.kafkaProperties
     case .host(let plugin, let consumer):
         executable = settings.buildDirectory + "/racecar-host"
         arguments = ["--plugin", settings.buildDirectory + "/" + plugin, consumer]
@@ -92,6 +97,9 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
         environment["RACECAR_GROUP_ID"] = group
         environment["RACECAR_SUBSCRIBES_TO"] = settings.topic
         environment["RACECAR_OFFSET_COMMIT_INTERVAL"] = String(settings.commitIntervalSeconds)
+        if !settings.kafkaProperties.isEmpty {
+            environment["RACECAR_CONSUMER"] = settings.kafkaProperties.joined(separator: ",")
+        }
     }
 
     let committed = try CommittedOffsets(brokers: settings.brokers, group: group, topic: settings.topic, partitions: settings.partitions)

@@ -1,14 +1,15 @@
 /*
  * raw-consumer: the plain librdkafka baseline racecar-bench compares racecar-host with.
  *
- *     raw-consumer BROKERS GROUP TOPIC EXPECTED_MESSAGES message|batch [COMMIT_INTERVAL_MS]
+ *     raw-consumer BROKERS GROUP TOPIC EXPECTED_MESSAGES message|batch [COMMIT_INTERVAL_MS [NAME=VALUE...]]
  *
  * It does the work racecar-host does for a consumer that does nothing, and no more: a
  * high-level consumer (subscribe, consumer group) with the librdkafka properties
  * racecar-host sets by default (ConfigKey.swift, RacecarConfig+Kafka.swift), offsets
  * stored by the application (enable.auto.offset.store=false) and committed in the
  * background every COMMIT_INTERVAL_MS (enable.auto.commit; racecar-host issues the same
- * asynchronous commits from its poll loop instead).
+ * asynchronous commits from its poll loop instead). NAME=VALUE arguments set further
+ * librdkafka properties (racecar-bench passes the same ones to racecar-host).
  *
  *  - message: poll one message, store its offset, repeat.
  *  - batch:   poll up to BATCH_SIZE messages (rd_kafka_consumer_poll, not
@@ -131,8 +132,8 @@ static int accept_message(rd_kafka_message_t *message) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 6 || argc > 7) {
-        fprintf(stderr, "usage: raw-consumer BROKERS GROUP TOPIC EXPECTED_MESSAGES message|batch [COMMIT_INTERVAL_MS]\n");
+    if (argc < 6) {
+        fprintf(stderr, "usage: raw-consumer BROKERS GROUP TOPIC EXPECTED_MESSAGES message|batch [COMMIT_INTERVAL_MS [NAME=VALUE...]]\n");
         return 1;
     }
     const char *brokers = argv[1], *group = argv[2], *topic = argv[3], *mode = argv[5];
@@ -147,7 +148,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "raw-consumer: mode must be message or batch, not %s\n", mode);
         return 1;
     }
-    const char *commit_interval = argc == 7 ? argv[6] : "10000";
+    const char *commit_interval = argc >= 7 ? argv[6] : "10000";
 
     /* racecar-host's defaults (RacecarConfig+Kafka.swift), nothing else. */
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -168,6 +169,15 @@ int main(int argc, char **argv) {
     set(conf, "fetch.min.bytes", "1");
     set(conf, "partition.assignment.strategy", "range,roundrobin");
     set(conf, "auto.offset.reset", "earliest");
+    for (int i = 7; i < argc; i++) {
+        char *equals = strchr(argv[i], '=');
+        if (equals == NULL || equals == argv[i]) {
+            fprintf(stderr, "raw-consumer: expected NAME=VALUE, not %s\n", argv[i]);
+            return 1;
+        }
+        *equals = '\0';
+        set(conf, argv[i], equals + 1);
+    }
 
     char error[512];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
