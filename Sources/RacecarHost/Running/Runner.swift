@@ -186,6 +186,7 @@ public final class Runner {
                 if queued > queueHighWater {
                     let topicPartition = partition.topicPartition
                     if flowPaused.updateValue(partition, forKey: topicPartition) == nil, pauses[topicPartition] == nil {
+                        logger.debug("\(topicPartition): \(queued) messages queued for instance \(owner), pausing until it catches up")
                         kafka.pause(topicPartition)
                     }
                 }
@@ -247,7 +248,10 @@ public final class Runner {
         for (partition, ref) in flowPaused {
             guard let owner = owners[partition], threads[owner].queuedCount(ref) <= queueLowWater else { continue }
             flowPaused[partition] = nil
-            if pauses[partition] == nil { kafka.resume(partition) }
+            if pauses[partition] == nil {
+                logger.debug("\(partition): instance \(owner) caught up, resuming")
+                kafka.resume(partition)
+            }
         }
     }
 

@@ -1,26 +1,51 @@
 import Foundation
 import RacecarSDK
+import Synchronization
 
 /// Consumers for the end-to-end tests, steered by environment variables:
 ///
 /// - `SCRIPTED_FAIL`: comma-separated `topic/partition@offset` positions that fail;
 /// - `SCRIPTED_FAIL_TIMES`: how many attempts at each position fail (default 1);
 /// - `SCRIPTED_SLEEP_MS`: milliseconds to spend on each message, as if waiting on a database;
+/// - `SCRIPTED_SLOW`: `topic/partition@offset:milliseconds,...` extra time for some messages;
 /// - `SCRIPTED_OUTPUT_TOPIC`: ScriptedProducingConsumer's output topic (default `events-out`).
 ///
-/// Each prints `processed <topic>/<partition>@<offset> retries=<n> at=<ms>` per message it
-/// finished and `failed <topic>/<partition>@<offset> retries=<n> at=<ms>` per failure, with the
-/// monotonic clock in milliseconds.
-struct Script {
+/// Each prints `processed <topic>/<partition>@<offset> retries=<n> by=<instance> at=<ms>` per
+/// message it finished and `failed ...` per failure, with the monotonic clock in milliseconds,
+/// and `OVERLAP ...` if the host ever calls one instance from two threads at once.
+final class Script: @unchecked Sendable {
     let failures: Set<String>
     let failTimes: Int
     let sleepMicroseconds: UInt32
+    /// Positions that take longer, from `SCRIPTED_SLOW=topic/p@offset:milliseconds,...`.
+    let slow: [String: UInt32]
+    /// Identifies the instance in output lines, to check partitions stay with one instance.
+    let instance: Int
+    /// Set while a call is in progress: a second call meanwhile is a host bug.
+    private let busy = Atomic<Bool>(false)
+
+    private static let instances = Atomic<Int>(0)
 
     init() {
         let environment = ProcessInfo.processInfo.environment
         failures = Set((environment["SCRIPTED_FAIL"] ?? "").split(separator: ",").map(String.init))
         failTimes = Int(environment["SCRIPTED_FAIL_TIMES"] ?? "") ?? 1
         sleepMicroseconds = UInt32(environment["SCRIPTED_SLEEP_MS"] ?? "").map { $0 * 1000 } ?? 0
+        slow = Dictionary(uniqueKeysWithValues: (environment["SCRIPTED_SLOW"] ?? "").split(separator: ",").compactMap { entry in
+            let parts = entry.split(separator: ":")
+            guard parts.count == 2, let milliseconds = UInt32(parts[1]) else { return nil }
+            return (String(parts[0]), milliseconds * 1000)
+        })
+        instance = Self.instances.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    /// Reports a concurrent call into one instance, which the ABI promises never happens.
+    func enter() {
+        if busy.exchange(true, ordering: .acquiring) { emit("OVERLAP in instance \(instance)") }
+    }
+
+    func leave() {
+        busy.store(false, ordering: .releasing)
     }
 
     struct ScriptedFailure: Error, CustomStringConvertible {
@@ -30,11 +55,12 @@ struct Script {
     func handle(_ message: Message) throws {
         if sleepMicroseconds > 0 { usleep(sleepMicroseconds) }
         let position = "\(message.topic)/\(message.partition)@\(message.offset)"
+        if let extra = slow[position] { usleep(extra) }
         if failures.contains(position), message.retriesCount < failTimes {
-            emit("failed \(position) retries=\(message.retriesCount)")
+            emit("failed \(position) retries=\(message.retriesCount) by=\(instance)")
             throw ScriptedFailure(description: "scripted failure at \(position)")
         }
-        emit("processed \(position) retries=\(message.retriesCount)")
+        emit("processed \(position) retries=\(message.retriesCount) by=\(instance)")
     }
 
     /// Prints `line` with the monotonic time in milliseconds, so tests can check delays
@@ -63,6 +89,8 @@ final class ScriptedConsumer: Consumer {
     private let script = Script()
 
     func process(_ message: Message) throws {
+        script.enter()
+        defer { script.leave() }
         try script.handle(message)
     }
 
@@ -117,6 +145,8 @@ final class ScriptedBatchConsumer: BatchConsumer {
     private let script = Script()
 
     func processBatch(_ messages: MessageBatch) throws {
+        script.enter()
+        defer { script.leave() }
         guard let first = messages.first, let last = messages.last else { return }
         script.emit("batch \(first.topic)/\(first.partition) \(first.offset)-\(last.offset) count=\(messages.count)")
         for (index, message) in messages.enumerated() {
