@@ -134,6 +134,23 @@ import Testing
         #expect(try await host.waitForExit() == 0)
     }
 
+    @Test func evictedForExceedingMaxPollIntervalTheHostRejoinsAndLosesNothing() async throws {
+        try cluster.createTopic("events", partitions: 1)
+        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 6)
+        // One message outlasts max_poll_interval; with concurrency 1 nothing polls meanwhile.
+        let host = try start("ScriptedConsumer", [
+            "SCRIPTED_SLOW": "events/0@2:8000", "RACECAR_MAX_POLL_INTERVAL": "6", "RACECAR_SESSION_TIMEOUT": "6",
+            "RACECAR_HEARTBEAT_INTERVAL": "1",
+        ])
+        let lines = try await host.waitFor("every message after the eviction", timeout: .seconds(90)) { lines in
+            lines.has("processed events/0@5 retries=0")
+        }
+        #expect(Set(lines.compactMap(ProcessedLine.init).map(\.offset)) == Set(0..<6))
+        #expect(host.stderr.contains("assignment lost"), "the host noticed it was evicted")
+        host.send(SIGTERM)
+        #expect(try await host.waitForExit() == 0)
+    }
+
     @Test func rebalanceHooksSeeAssignmentAndRevocation() async throws {
         try cluster.createTopic("events", partitions: 2)
         try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 1)
