@@ -1,35 +1,40 @@
-import CRdKafka
 import Synchronization
 
 /// Counts one consumer instance's produced messages until the broker acknowledges them, and
 /// remembers the first failure since the last ``takeFailure()``.
+///
+/// ``needsAttention`` is read after every processed message, so it is a single atomic load.
 final class DeliveryTracker: Sendable {
-    private struct State {
-        var outstanding = 0
-        var firstFailure: String?
-    }
-
-    private let state = Mutex(State())
+    /// Outstanding messages, plus one while a failure is unreported.
+    private let attention = Atomic<Int>(0)
+    private let firstFailure = Mutex<String?>(nil)
 
     /// Whether messages were produced and not yet acknowledged, or a failure is unreported.
-    var needsAttention: Bool { state.withLock { $0.outstanding > 0 || $0.firstFailure != nil } }
+    var needsAttention: Bool { attention.load(ordering: .acquiring) > 0 }
 
     func enqueued() {
-        state.withLock { $0.outstanding += 1 }
+        attention.add(1, ordering: .relaxed)
     }
 
     func completed(failure: String?) {
-        state.withLock {
-            $0.outstanding -= 1
-            if let failure, $0.firstFailure == nil { $0.firstFailure = failure }
+        if let failure {
+            let recorded = firstFailure.withLock { first in
+                guard first == nil else { return false }
+                first = failure
+                return true
+            }
+            if recorded { attention.add(1, ordering: .relaxed) }
         }
+        attention.subtract(1, ordering: .releasing)
     }
 
     /// The first failure since the last call, clearing it.
     func takeFailure() -> String? {
-        state.withLock { state in
-            defer { state.firstFailure = nil }
-            return state.firstFailure
+        let failure = firstFailure.withLock { first in
+            defer { first = nil }
+            return first
         }
+        if failure != nil { attention.subtract(1, ordering: .relaxed) }
+        return failure
     }
 }
