@@ -18,8 +18,9 @@ struct RacecarBench: ParsableCommand {
             plugin. Every run must see every message and commit offsets equal to the high \
             watermarks. Also times one call across the plugin ABI.
 
-            Build everything first, in the same configuration:
-              swift build -c release && swift run -c release racecar-bench
+            Run it from the package with `swift run -c release racecar-bench`: it first builds \
+            racecar-host, raw-consumer and the no-op plugins in the same configuration (`swift \
+            build --product ...`), so that it never measures stale binaries.
             """
     )
 
@@ -35,7 +36,7 @@ struct RacecarBench: ParsableCommand {
     @Option(help: "Runs per variant; the report shows medians. (default: 3; 1 with --quick)")
     var runs: Int?
 
-    @Option(help: "Markdown report to write; the chart goes next to it as ratios.png. (default: Sources/racecar-bench/results/RESULTS.md; none with --quick)")
+    @Option(help: "Markdown report to write; the chart goes next to it as ratios.png. (default: Sources/racecar-bench/results/RESULTS.md in the package; none with --quick)")
     var output: String?
 
     @Flag(help: "Smoke run: few messages, one run, no files unless --output is given.")
@@ -57,8 +58,11 @@ struct RacecarBench: ParsableCommand {
     @Option(help: "Seconds one run may take before the benchmark fails.")
     var timeout: Double = 300
 
-    @Option(help: "Directory holding racecar-host, raw-consumer, libNoopConsumer.so and libNoopCConsumer.so. (default: this executable's)")
+    @Option(help: "Directory holding racecar-host, raw-consumer, libNoopConsumer.so and libNoopCConsumer.so; nothing is built. (default: this executable's, after building them)")
     var buildDir: String?
+
+    @Flag(help: "Do not build racecar-host, raw-consumer and the no-op plugins first.")
+    var noBuild = false
 
     mutating func validate() throws {
         if let messages, messages < 1 { throw ValidationError("--messages must be at least 1") }
@@ -89,7 +93,9 @@ struct RacecarBench: ParsableCommand {
     private func benchmark() throws(BenchError) {
         let messageCount = messages ?? (quick ? 20_000 : 1_000_000)
         let runCount = runs ?? (quick ? 1 : 3)
-        let outputPath = output ?? (quick ? nil : "Sources/racecar-bench/results/RESULTS.md")
+        let defaultOutput = (packageDirectory(executableDirectory: executableDirectory()).map { $0 + "/" } ?? "")
+            + "Sources/racecar-bench/results/RESULTS.md"
+        let outputPath = output ?? (quick ? nil : defaultOutput)
         let abiCalls = quick ? 1_000_000 : 10_000_000
 
         let ownDirectory = executableDirectory()
@@ -98,9 +104,17 @@ struct RacecarBench: ParsableCommand {
         if configuration != "release" && buildDir == nil {
             log("warning: this is a \(configuration) build; only `-c release` numbers mean anything")
         }
+        let package = packageDirectory(executableDirectory: ownDirectory)
+        if buildDir == nil && !noBuild {
+            if let package {
+                try buildDependencies(package: package, configuration: configuration)
+            } else {
+                log("not inside a package's .build directory; using the binaries next to this executable as they are")
+            }
+        }
         for artifact in ["racecar-host", "raw-consumer", "libNoopConsumer.so", "libNoopCConsumer.so"] {
             guard access(directory + "/" + artifact, F_OK) == 0 else {
-                throw BenchError("\(directory)/\(artifact) is missing: build everything first with `swift build -c \(configuration)`")
+                throw BenchError("\(directory)/\(artifact) is missing: build it with `swift build -c \(configuration)`")
             }
         }
 
@@ -198,7 +212,7 @@ struct RacecarBench: ParsableCommand {
             clockReadNanoseconds: clockRead,
             loadBefore: loadBefore,
             loadAfter: Machine.loadAverage(),
-            revision: Machine.gitRevision(),
+            revision: Machine.gitRevision(in: package),
             chartFile: nil
         )
         print("\nMachine: \(machine.cpuModel), \(machine.cores) cores; librdkafka \(machine.librdkafka)")
@@ -233,6 +247,39 @@ struct RacecarBench: ParsableCommand {
         }
         log("report: \(outputPath)")
     }
+}
+
+/// The products the benchmark runs, besides itself.
+let benchmarkedProducts = ["racecar-host", "raw-consumer", "NoopConsumer", "NoopCConsumer"]
+
+/// Builds the benchmarked products with `swift build` in the package this executable was
+/// built from (`<package>/.build/.../<configuration>/racecar-bench`). `swift run` has released
+/// the build lock by the time the benchmark runs.
+func buildDependencies(package: String, configuration: String) throws(BenchError) {
+    for product in benchmarkedProducts {
+        log("swift build -c \(configuration) --product \(product)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["swift", "build", "-c", configuration, "--product", product, "--package-path", package]
+        // Build output goes to standard error, which holds the progress; standard output is the table.
+        process.standardOutput = FileHandle.standardError
+        do {
+            try process.run()
+        } catch {
+            throw BenchError("could not run swift build: \(error)")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BenchError("`swift build -c \(configuration) --product \(product)` failed; fix the build, or pass --no-build to use the existing binaries")
+        }
+    }
+}
+
+/// The package this executable was built in: the directory holding the `.build` it lives in.
+func packageDirectory(executableDirectory: String) -> String? {
+    var url = URL(fileURLWithPath: executableDirectory)
+    while url.path != "/" && url.lastPathComponent != ".build" { url.deleteLastPathComponent() }
+    return url.lastPathComponent == ".build" ? url.deletingLastPathComponent().path : nil
 }
 
 /// Progress goes to standard error; the results table to standard output.

@@ -20,11 +20,11 @@ struct Machine {
     }
 
     /// The commit the benchmark was built from, marked when the tree has uncommitted changes.
-    static func gitRevision() -> String? {
+    static func gitRevision(in package: String?) -> String? {
         func git(_ arguments: [String]) -> String? {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["git"] + arguments
+            process.arguments = ["git"] + (package.map { ["-C", $0] } ?? []) + arguments
             let output = Pipe()
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
@@ -201,8 +201,8 @@ struct BenchReport {
 
             - \(grouped(Double(messages))) messages of \(size) B (\(format(megabytes, 1)) MB of values) in topic `bench` with \(partitions) partitions of librdkafka's mock cluster, loaded in \(format(loadSeconds, 1)) s; offsets checked contiguous from 0 in every partition.
             - Every run uses a fresh consumer group and reads the topic from the beginning. \(runs) run\(runs == 1 ? "" : "s") per variant, interleaved; every column is the median over the runs.
-            - All consumers use racecar-host's default librdkafka settings (RacecarConfig+Kafka.swift: `enable.auto.offset.store=false`, auto commit, `fetch.wait.max.ms=1000`, librdkafka's default queue sizes), except `offset_commit_interval` = \(format(commitIntervalSeconds, 1)) s for all of them, so that a finished run is committed soon\(kafkaProperties.isEmpty ? "" : ", and these librdkafka properties for all of them: " + kafkaProperties.map { "`\($0)`" }.joined(separator: ", ")).
-            - The raw consumer (`Sources/raw-consumer/main.c`) does the host's work with nothing on top: `rd_kafka_consumer_poll`, store the offset (per message, or the last offset per partition per batch of up to 1000 polled messages), auto-commit; it commits synchronously and leaves the group after the last message.
+            - All consumers use racecar-host's default librdkafka properties (ConfigKey.swift: `fetch.wait.max.ms=1000`, `fetch.max.bytes=10485760`, `queued.min.messages=100000`, ...; `enable.auto.offset.store=false`), except `offset_commit_interval` = \(format(commitIntervalSeconds, 1)) s for all of them, so that a finished run is committed soon (racecar-host commits asynchronously from its loop at that interval; the raw consumer lets librdkafka auto-commit at the same interval)\(kafkaProperties.isEmpty ? "" : ", and these librdkafka properties for all of them: " + kafkaProperties.map { "`\($0)`" }.joined(separator: ", ")).
+            - The raw consumer (`Sources/raw-consumer/main.c`) does the host's work with nothing on top: `rd_kafka_consumer_poll`, store the offset (`rd_kafka_offset_store` per message, or `rd_kafka_offsets_store` with the last offset per partition per batch of up to 1000 polled messages), auto-commit; after the last message it commits synchronously and leaves the group.
             - racecar-host runs the no-op plugins (`Plugins/NoopConsumer`, `Plugins/NoopCConsumer`) with `fetch_messages` 1000; the benchmark sends SIGTERM once the group's committed offsets equal the high watermarks.
 
             ## Results
@@ -212,7 +212,7 @@ struct BenchReport {
             - **msgs/s, MB/s**: messages (and value bytes, 1 MB = 10^6 B) from the first message to the last as the consumer saw them (CLOCK_MONOTONIC); the group join and start-up are excluded and shown in the last column.
             - **CPU s per 1M msgs**: user + system CPU of the whole consumer process (from `wait4`), start to exit, per million messages.
             - **peak RSS**: the consumer process's maximum resident set size (VmHWM, which the consumer reads from /proc/self/status at the end; 1 MB here = 2^20 B).
-            - **longest gap**: the longest wait between two consecutive messages (batches, for the batch variants) inside the run: a gap near 1000 ms is librdkafka 2.0.2's fetch stall (DESIGN.md), not processing.
+            - **longest gap**: the longest wait between two consecutive messages (batches, for the batch variants) inside the run. Gaps of hundreds of milliseconds are time spent waiting for librdkafka to fetch (DESIGN.md's "1-second fetch stall"), not processing; they make single runs of a 1-second workload noisy.
             - **vs raw**: racecar-host's figure divided by the raw consumer's of the same mode (`process` and the C plugin against per-message storing, `process_batch` against per-batch storing). Throughput above 1 is better; CPU above 1 is worse.
             - **Stalls**: runs with a gap of 250 ms or more: \(stallSummary).
             - **Correctness**: every run checked that the consumer saw exactly \(grouped(Double(messages))) messages and that the group's committed offsets equal the high watermarks of all \(partitions) partitions; a failure stops the benchmark.
