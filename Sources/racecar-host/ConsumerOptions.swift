@@ -39,7 +39,7 @@ struct ConsumerOptions: ParsableArguments {
                 flags: flags.settings
             )
             let (config, warnings) = try loader.load(for: descriptor)
-            return (descriptor, config, warnings)
+            return (descriptor, config, (plugin.toolchainWarning.map { [$0] } ?? []) + warnings)
         } catch let error as PluginLoadError {
             throw UserError(error.description)
         } catch let error as ConfigError {
