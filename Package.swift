@@ -7,6 +7,7 @@ let package = Package(
         .executable(name: "racecar-host", targets: ["racecar-host"]),
         .executable(name: "racecarctl", targets: ["racecarctl"]),
         .library(name: "RacecarSDK", targets: ["RacecarSDK"]),
+        .library(name: "RacecarTesting", targets: ["RacecarTesting"]),
         .library(name: "EchoConsumer", type: .dynamic, targets: ["EchoConsumer"]),
         .library(name: "ArchiveEventsConsumer", type: .dynamic, targets: ["ArchiveEventsConsumer"]),
         .library(name: "GeoCodingConsumer", type: .dynamic, targets: ["GeoCodingConsumer"]),
@@ -26,6 +27,7 @@ let package = Package(
         // The plugin contract: the C header plugin authors read, and the Swift layer over it.
         .target(name: "CRacecarPlugin", path: "SDK/CRacecarPlugin"),
         .target(name: "RacecarSDK", dependencies: ["CRacecarPlugin"], path: "SDK/RacecarSDK"),
+        .target(name: "RacecarTesting", dependencies: ["RacecarSDK", "CRacecarPlugin"], path: "SDK/RacecarTesting"),
 
         // The host.
         .systemLibrary(
@@ -82,6 +84,10 @@ let package = Package(
 
         // Tests.
         .target(name: "ScriptedTestConsumers", dependencies: ["RacecarSDK"], path: "Tests/Plugins/ScriptedTestConsumers"),
+        .testTarget(
+            name: "RacecarTestingTests",
+            dependencies: ["RacecarTesting", "GeoCodingConsumer"]
+        ),
         .testTarget(
             name: "RacecarHostTests",
             dependencies: ["RacecarHost", "CRdKafka"]

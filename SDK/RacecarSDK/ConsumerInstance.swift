@@ -4,14 +4,14 @@ import Synchronization
 /// The SDK's side of one consumer instance: the consumer object, how to reach the host,
 /// and which of `process` / `processBatch` it implements.
 /// Immutable after creation; the host never calls one instance from two threads at once.
-final class ConsumerInstance: @unchecked Sendable {
+package final class ConsumerInstance: @unchecked Sendable {
     let consumer: any RacecarConsumer
-    let host: OpaquePointer?
+    package var host: OpaquePointer?
     let hostAPI: UnsafePointer<racecar_host_api>
     let processOne: ((Message) throws -> Void)?
     let processBatch: ((MessageBatch) throws -> Void)?
 
-    init(consumer: any RacecarConsumer, host: OpaquePointer?, hostAPI: UnsafePointer<racecar_host_api>) {
+    package init(consumer: any RacecarConsumer, host: OpaquePointer?, hostAPI: UnsafePointer<racecar_host_api>) {
         self.consumer = consumer
         self.host = host
         self.hostAPI = hostAPI
@@ -30,11 +30,11 @@ final class ConsumerInstance: @unchecked Sendable {
     /// Instances by consumer object, so that `produce` on a consumer finds its host.
     private static let registry = Mutex<[ObjectIdentifier: ConsumerInstance]>([:])
 
-    static func register(_ instance: ConsumerInstance) {
+    package static func register(_ instance: ConsumerInstance) {
         registry.withLock { $0[ObjectIdentifier(instance.consumer)] = instance }
     }
 
-    static func unregister(_ instance: ConsumerInstance) {
+    package static func unregister(_ instance: ConsumerInstance) {
         _ = registry.withLock { $0.removeValue(forKey: ObjectIdentifier(instance.consumer)) }
     }
 

@@ -9,7 +9,7 @@ public struct Message {
     @usableFromInline
     let raw: UnsafePointer<racecar_message>
 
-    init(_ raw: UnsafePointer<racecar_message>) {
+    package init(_ raw: UnsafePointer<racecar_message>) {
         self.raw = raw
     }
 

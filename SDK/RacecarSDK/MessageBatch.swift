@@ -7,7 +7,7 @@ import CRacecarPlugin
 public struct MessageBatch: RandomAccessCollection {
     private let messages: UnsafeBufferPointer<UnsafePointer<racecar_message>?>
 
-    init(_ messages: UnsafeBufferPointer<UnsafePointer<racecar_message>?>) {
+    package init(_ messages: UnsafeBufferPointer<UnsafePointer<racecar_message>?>) {
         self.messages = messages
     }
 
