@@ -8,23 +8,17 @@ package final class ConsumerInstance: @unchecked Sendable {
     let consumer: any RacecarConsumer
     package var host: OpaquePointer?
     let hostAPI: UnsafePointer<racecar_host_api>
-    let processOne: ((Message) throws -> Void)?
-    let processBatch: ((MessageBatch) throws -> Void)?
+    /// The consumer as a ``Consumer``, when it processes messages one by one.
+    let single: (any Consumer)?
+    /// The consumer as a ``BatchConsumer``, when it processes batches.
+    let batch: (any BatchConsumer)?
 
     package init(consumer: any RacecarConsumer, host: OpaquePointer?, hostAPI: UnsafePointer<racecar_host_api>) {
         self.consumer = consumer
         self.host = host
         self.hostAPI = hostAPI
-        if let batchConsumer = consumer as? any BatchConsumer {
-            processBatch = batchConsumer.processBatch
-            processOne = nil
-        } else if let singleConsumer = consumer as? any Consumer {
-            processOne = singleConsumer.process
-            processBatch = nil
-        } else {
-            processOne = nil
-            processBatch = nil
-        }
+        batch = consumer as? any BatchConsumer
+        single = batch == nil ? consumer as? any Consumer : nil
     }
 
     /// Instances by consumer object, so that `produce` on a consumer finds its host.

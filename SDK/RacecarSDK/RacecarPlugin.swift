@@ -158,7 +158,10 @@ private let processTrampoline: @convention(c) (
     UnsafeMutableRawPointer?, UnsafePointer<racecar_message>?, UnsafeMutablePointer<racecar_error_buffer>?
 ) -> racecar_status = { pointer, message, errorBuffer in
     do {
-        try instance(pointer).processOne?(Message(message!))
+        // Borrowing the instance avoids a retain and release per message.
+        try Unmanaged<ConsumerInstance>.fromOpaque(pointer!)._withUnsafeGuaranteedRef { instance in
+            try instance.single?.process(Message(message!))
+        }
         return RACECAR_OK
     } catch {
         errorBuffer?.write(String(describing: error))
@@ -171,7 +174,9 @@ private let processBatchTrampoline: @convention(c) (
     UnsafeMutablePointer<Int>?, UnsafeMutablePointer<racecar_error_buffer>?
 ) -> racecar_status = { pointer, messages, count, processedCount, errorBuffer in
     do {
-        try instance(pointer).processBatch?(MessageBatch(UnsafeBufferPointer(start: messages, count: count)))
+        try Unmanaged<ConsumerInstance>.fromOpaque(pointer!)._withUnsafeGuaranteedRef { instance in
+            try instance.batch?.processBatch(MessageBatch(UnsafeBufferPointer(start: messages, count: count)))
+        }
         return RACECAR_OK
     } catch let failure as PartialBatchFailure {
         processedCount?.pointee = min(max(failure.processedCount, 0), count)

@@ -165,7 +165,7 @@ int main(int argc, char **argv) {
     set(conf, "fetch.wait.max.ms", "1000");
     set(conf, "fetch.max.bytes", "10485760");
     set(conf, "max.partition.fetch.bytes", "1048576");
-    set(conf, "queued.min.messages", "100000");
+    set(conf, "queued.min.messages", "1000000");
     set(conf, "fetch.min.bytes", "1");
     set(conf, "partition.assignment.strategy", "range,roundrobin");
     set(conf, "auto.offset.reset", "earliest");

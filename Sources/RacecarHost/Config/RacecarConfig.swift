@@ -44,7 +44,7 @@ public struct RacecarConfig: Sendable {
     // Memory and network
     public var maxBytes = 10_485_760
     public var maxBytesPerPartition = 1_048_576
-    public var minMessageQueueSize = 100_000
+    public var minMessageQueueSize = 1_000_000
     public var fetchMinBytes = 1
     public var partitionAssignmentStrategy: [String] = ["range", "roundrobin"]
 
