@@ -23,6 +23,25 @@ struct ConsumerOptions: ParsableArguments {
     @Option(name: .long, help: "Section of racecar.yml to use (default: $RACECAR_ENV, else development).")
     var environment: String?
 
+    /// The settings that act before the plugin is loaded (daemonize, pidfile, logfile).
+    func loadBeforePlugin() throws -> RacecarConfig {
+        do {
+            let flags = try ConfigFlags(parsing: arguments)
+            guard let consumer = flags.consumer else {
+                throw UserError("name the consumer to run, e.g. racecar-host --plugin libEchoConsumer.so EchoConsumer")
+            }
+            let loader = ConfigLoader(
+                configPath: config,
+                environmentName: environment,
+                environment: ProcessInfo.processInfo.environment,
+                flags: flags.settings
+            )
+            return try loader.loadBeforePlugin(consumerName: consumer)
+        } catch let error as ConfigError {
+            throw UserError(error.description)
+        }
+    }
+
     /// Loads the plugin and the effective configuration, or exits with a one-line error.
     func load() throws -> (ConsumerDescriptor, RacecarConfig, [String]) {
         do {

@@ -12,7 +12,16 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var options: ConsumerOptions
 
     func run() throws {
-        // Before any thread exists, so that librdkafka's threads inherit the blocked signals.
+        // Forking is only safe while this is the only thread: daemonize before anything else.
+        let early: RacecarConfig
+        do {
+            early = try options.loadBeforePlugin()
+        } catch {
+            UserError.exit("\(error)")
+        }
+        if early.daemonize { Daemon.detach(logfile: early.logfile) }
+
+        // Before any other thread exists, so that librdkafka's threads inherit the blocked signals.
         let configDump = ConfigDumpSlot()
         let shutdown = ShutdownSignal.install { configDump.print() }
 
@@ -37,12 +46,21 @@ struct RunCommand: ParsableCommand {
         let logger = Logger(label: "racecar")
         for warning in warnings { logger.warning("\(warning)") }
 
+        let pidFile = (config.pidfile ?? (config.daemonize ? PidFile.defaultPath(consumer: descriptor.name) : nil)).map(PidFile.init)
+        do {
+            try pidFile?.write()
+        } catch {
+            UserError.exit(error.description)
+        }
+        defer { pidFile?.remove() }
+
         do {
             let runner = try Runner(consumer: descriptor, config: config, logger: logger, shutdown: shutdown)
             try runner.run()
             shutdown.markFinished()
         } catch {
             shutdown.markFinished()
+            pidFile?.remove()
             UserError.exit("\(error)")
         }
     }

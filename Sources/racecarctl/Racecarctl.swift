@@ -6,8 +6,8 @@ import RacecarHost
 struct Racecarctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "racecarctl",
-        abstract: "Operate racecar-host: produce messages.",
-        subcommands: [Produce.self]
+        abstract: "Operate racecar-host: produce messages, stop a daemon, probe liveness.",
+        subcommands: [Produce.self, Stop.self, LivenessProbeCommand.self]
     )
 }
 
@@ -80,8 +80,72 @@ struct Produce: ParsableCommand {
         }
     }
 
-    private func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("racecarctl: error: \(message)\n".utf8))
-        Foundation.exit(1)
+}
+
+struct Stop: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stop a racecar-host (a daemonized one, typically) gracefully, as SIGTERM does.",
+        discussion: "Sends SIGTERM to the process named in the pidfile and waits for it to exit."
+    )
+
+    @Option(name: .long, help: "The host's pidfile.")
+    var pidfile: String
+
+    @Option(name: .long, help: "Seconds to wait for the process to exit.")
+    var timeout: Double = 60
+
+    func run() throws {
+        let pid: Int32
+        do {
+            pid = try PidFile(path: pidfile).read()
+        } catch {
+            fail(error.description)
+        }
+        guard kill(pid, SIGTERM) == 0 else {
+            fail("cannot signal process \(pid) from \(pidfile): \(String(cString: strerror(errno)))")
+        }
+        let deadline = Date().addingTimeInterval(timeout)
+        while kill(pid, 0) == 0 {
+            guard Date() < deadline else { fail("process \(pid) did not exit within \(formatted(timeout)) s") }
+            usleep(50_000)
+        }
+        FileHandle.standardError.write(Data("racecarctl: stopped process \(pid)\n".utf8))
     }
+
+    private func formatted(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+    }
+}
+
+struct LivenessProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "liveness-probe",
+        abstract: "Exit 0 if a host with liveness_probe_enabled polled recently, 1 otherwise (for Kubernetes exec probes).",
+        discussion: "Reads liveness_probe_file_path and liveness_probe_max_interval like the host: racecar.yml, RACECAR_* variables."
+    )
+
+    @Option(name: .long, help: "Path to racecar.yml.")
+    var config: String?
+
+    @Option(name: .long, help: "Section of racecar.yml to use.")
+    var environment: String?
+
+    func run() throws {
+        let settings: RacecarConfig
+        do {
+            settings = try ConfigLoader(configPath: config, environmentName: environment, environment: ProcessInfo.processInfo.environment)
+                .loadForProducing().config
+        } catch {
+            fail("\(error)")
+        }
+        let probe = LivenessProbe(path: settings.livenessProbeFilePath, maxInterval: settings.livenessProbeMaxInterval)
+        guard probe.isAlive() else {
+            fail("\(probe.path) was not touched within \(settings.livenessProbeMaxInterval) s")
+        }
+    }
+}
+
+private func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("racecarctl: error: \(message)\n".utf8))
+    Foundation.exit(1)
 }

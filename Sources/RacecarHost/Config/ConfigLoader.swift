@@ -33,16 +33,23 @@ public struct ConfigLoader {
     /// - Returns: The configuration and warnings to log (unknown `RACECAR_*` variables).
     /// - Throws: ``ConfigError`` naming the source, key and value at fault.
     public func load(for consumer: ConsumerDescriptor) throws(ConfigError) -> (config: RacecarConfig, warnings: [String]) {
-        try load(consumer: consumer)
+        try load(consumer: consumer, requireSubscriptions: true)
+    }
+
+    /// Loads the settings needed before the plugin is loaded (`daemonize`, `pidfile`,
+    /// `logfile`): every source applies, including `consumerName`'s section, but topics are
+    /// not required yet.
+    public func loadBeforePlugin(consumerName: String) throws(ConfigError) -> RacecarConfig {
+        try load(consumer: ConsumerDescriptor(testName: consumerName, subscriptions: []), requireSubscriptions: false).config
     }
 
     /// Loads the configuration for a tool that only produces (`racecarctl produce`): every
     /// source applies, no consumer section does, and no topics are required.
     public func loadForProducing() throws(ConfigError) -> (config: RacecarConfig, warnings: [String]) {
-        try load(consumer: nil)
+        try load(consumer: nil, requireSubscriptions: false)
     }
 
-    private func load(consumer: ConsumerDescriptor?) throws(ConfigError) -> (config: RacecarConfig, warnings: [String]) {
+    private func load(consumer: ConsumerDescriptor?, requireSubscriptions: Bool) throws(ConfigError) -> (config: RacecarConfig, warnings: [String]) {
         var config = RacecarConfig()
         for key in ConfigKey.all { config.sources[key.name] = .builtInDefault }
         if let consumer { applyPluginDefaults(consumer, to: &config) }
@@ -96,7 +103,7 @@ public struct ConfigLoader {
         }
 
         if config.heroku { try HerokuSettings(environment: environment).apply(to: &config) }
-        try validate(config, requireSubscriptions: consumer != nil)
+        try validate(config, requireSubscriptions: requireSubscriptions)
         return (config, warnings)
     }
 

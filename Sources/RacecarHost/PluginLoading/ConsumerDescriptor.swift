@@ -80,7 +80,8 @@ public struct ConsumerDescriptor: Sendable {
         self.vtable = vtable
     }
 
-    /// A descriptor with no plugin behind it, for configuration tests.
+    /// A descriptor with no plugin behind it, for loading configuration before the plugin
+    /// (and in tests).
     init(testName name: String, subscriptions: [Subscription]) {
         self.name = name
         self.subscriptions = subscriptions

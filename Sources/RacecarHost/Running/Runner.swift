@@ -46,6 +46,7 @@ public final class Runner {
     /// A partition's worker queue beyond which it is paused, and the level it resumes at.
     private let queueHighWater: Int
     private let queueLowWater: Int
+    private var liveness: LivenessProbe?
 
     /// Prepares a run: creates the Kafka client and the plugin's consumer instances.
     ///
@@ -61,6 +62,9 @@ public final class Runner {
         self.ledger = config.offsetCommitOnIdle ? OffsetLedger() : nil
         self.queueHighWater = max(2 * config.fetchMessages, 100)
         self.queueLowWater = queueHighWater / 2
+        if config.livenessProbeEnabled {
+            liveness = LivenessProbe(path: config.livenessProbeFilePath, maxInterval: config.livenessProbeMaxInterval)
+        }
         do {
             let configuration = config.consumerConfiguration(groupID: groupID, statistics: consumer.vtable.on_statistics != nil)
             kafka = try KafkaConsumer(configuration: configuration, logger: logger)
@@ -110,6 +114,7 @@ public final class Runner {
 
         var kafkaFailure: String?
         while !shutdown.isRequested {
+            liveness?.touch()
             applyWorkerEvents()
             resumeDuePartitions()
             pollChunk()
@@ -277,6 +282,7 @@ public final class Runner {
     private func stop() {
         logger.info("\(consumer.name) stopping")
         isStopping = true
+        liveness?.remove()
         for message in chunk { rd_kafka_message_destroy(message) }
         chunk.removeAll()
         threads.forEach { $0.stop() }
