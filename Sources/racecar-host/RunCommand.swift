@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 import RacecarHost
 
 struct RunCommand: ParsableCommand {
@@ -45,6 +46,16 @@ struct RunCommand: ParsableCommand {
         shutdown.setShutdownTimeout(config.shutdownTimeout)
         let logger = Logger(label: "racecar")
         for warning in warnings { logger.warning("\(warning)") }
+        if config.datadogEnabled {
+            do {
+                let factory = try DogStatsDMetricsFactory(
+                    host: config.datadogHost, port: config.datadogPort, namespace: config.datadogNamespace, tags: config.datadogTags
+                )
+                MetricsSystem.bootstrap(factory)
+            } catch {
+                UserError.exit(error.description)
+            }
+        }
 
         let pidFile = (config.pidfile ?? (config.daemonize ? PidFile.defaultPath(consumer: descriptor.name) : nil)).map(PidFile.init)
         do {

@@ -23,6 +23,7 @@ final class PartitionWorker: @unchecked Sendable {
     private let shutdown: ShutdownSignal
     private let pausePolicy: PausePolicy
     private let ledger: OffsetLedger?
+    private let metrics: ConsumerMetrics?
     let context: ConsumerHostContext
     private(set) var instance: UnsafeMutableRawPointer?
     private let messages: MessageBuffer
@@ -44,7 +45,8 @@ final class PartitionWorker: @unchecked Sendable {
         inbox: WorkerInbox,
         shutdown: ShutdownSignal,
         producer: SharedProducer,
-        ledger: OffsetLedger?
+        ledger: OffsetLedger?,
+        metrics: ConsumerMetrics?
     ) throws(RunnerError) {
         self.index = index
         self.consumer = consumer
@@ -55,6 +57,7 @@ final class PartitionWorker: @unchecked Sendable {
         self.inbox = inbox
         self.shutdown = shutdown
         self.ledger = ledger
+        self.metrics = metrics
         self.pausePolicy = PausePolicy(
             pauseTimeout: config.pauseTimeout,
             exponentialBackoff: config.pauseWithExponentialBackoff,
@@ -101,7 +104,8 @@ final class PartitionWorker: @unchecked Sendable {
     ) {
         let process = consumer.vtable.process!
         var lastDone: MessagePointer?
-        defer { if let lastDone { store(next: lastDone.pointee.offset + 1, of: lastDone) } }
+        var done = 0
+        defer { if let lastDone { store(next: lastDone.pointee.offset + 1, of: lastDone, processed: done) } }
         var index = start
         while index < run.count {
             if shutdown.isRequested || isAbandoned?(partition) == true { return }
@@ -109,21 +113,25 @@ final class PartitionWorker: @unchecked Sendable {
             index += 1
             messages.fill(count: 1, retries: retries(partition)) { _ in message }
             errorText[0] = 0
+            let started = metrics == nil ? 0 : monotonicNanoseconds()
             let status = errorText.withUnsafeMutableBufferPointer { text in
                 var buffer = racecar_error_buffer(struct_size: MemoryLayout<racecar_error_buffer>.size, message: text.baseAddress, capacity: text.count)
                 return process(instance, messages.pointers[0], &buffer)
             }
+            metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: 1, isBatch: false)
             var failure = status == RACECAR_OK ? nil : String(nulTerminated: errorText)
             if failure == nil, context.needsDelivery, let deliveryFailure = context.deliver() {
                 failure = deliveryFailure
             }
             guard let failure else {
                 lastDone = message
+                done += 1
                 if !failures.isEmpty { failures[partition] = nil }
                 continue
             }
-            if let lastDone { store(next: lastDone.pointee.offset + 1, of: lastDone) }
+            if let lastDone { store(next: lastDone.pointee.offset + 1, of: lastDone, processed: done) }
             lastDone = nil
+            done = 0
             guard fail(at: message, partition: partition, reason: failure, batch: nil) else { return }
             // Sent to the dead-letter topic: its offset is stored, the rest of the run follows.
         }
@@ -144,10 +152,12 @@ final class PartitionWorker: @unchecked Sendable {
             messages.fill(count: count, retries: retries(partition)) { run[offset + $0] }
             var processed = 0
             errorText[0] = 0
+            let started = metrics == nil ? 0 : monotonicNanoseconds()
             let status = errorText.withUnsafeMutableBufferPointer { text in
                 var buffer = racecar_error_buffer(struct_size: MemoryLayout<racecar_error_buffer>.size, message: text.baseAddress, capacity: text.count)
                 return processBatch(instance, messages.pointers, count, &processed, &buffer)
             }
+            metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: count, isBatch: true)
             var failure = status == RACECAR_OK ? nil : String(nulTerminated: errorText)
             if status == RACECAR_OK {
                 processed = count
@@ -159,7 +169,7 @@ final class PartitionWorker: @unchecked Sendable {
             processed = min(max(processed, 0), count)
             if processed > 0 {
                 let last = run[batchStart + processed - 1]
-                store(next: last.pointee.offset + 1, of: last)
+                store(next: last.pointee.offset + 1, of: last, processed: processed)
             }
             guard let failure else {
                 if !failures.isEmpty { failures[partition] = nil }
@@ -177,10 +187,13 @@ final class PartitionWorker: @unchecked Sendable {
         failures.isEmpty ? 0 : Int32(clamping: failures[partition] ?? 0)
     }
 
-    private func store(next offset: Int64, of message: MessagePointer) {
+    /// Stores `offset` as where `message`'s partition resumes; `processed` messages of the
+    /// run were handled successfully up to it.
+    private func store(next offset: Int64, of message: MessagePointer, processed: Int) {
         let partition = TopicPartition(message)
         kafka.storeOffset(partition, next: offset)
         ledger?.record(partition, next: offset)
+        metrics?.processed(processed, of: partition)
     }
 
     // MARK: Failures
@@ -197,6 +210,7 @@ final class PartitionWorker: @unchecked Sendable {
         let offset = message.pointee.offset
         let consecutive = (failures[ref] ?? 0) + 1
         failures[ref] = consecutive
+        metrics?.failed(partition)
         let range = batch.map { " (batch \($0.first.pointee.offset)-\($0.last.pointee.offset))" } ?? ""
         let failure = "\(consumer.name) failed at \(partition)@\(offset)\(range), retries_count \(consecutive - 1): \(reason)"
         func report(_ recovery: Int32) {
@@ -210,7 +224,8 @@ final class PartitionWorker: @unchecked Sendable {
                 context.logger.error("\(failure); sent to dead-letter topic \(deadLetterTopic), moving on")
                 report(RACECAR_RECOVERY_DEAD_LETTER)
                 failures[ref] = nil
-                store(next: offset + 1, of: message)
+                store(next: offset + 1, of: message, processed: 0)
+                metrics?.deadLettered(partition)
                 return true
             }
         }
@@ -331,4 +346,11 @@ private func withTopicPartitions(
         pointers.deallocate()
     }
     body(UnsafePointer(pointers.baseAddress!), partitions.count)
+}
+
+@inline(__always)
+private func monotonicNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
 }

@@ -47,6 +47,7 @@ public final class Runner {
     private let queueHighWater: Int
     private let queueLowWater: Int
     private var liveness: LivenessProbe?
+    private let metrics: ConsumerMetrics?
 
     /// Prepares a run: creates the Kafka client and the plugin's consumer instances.
     ///
@@ -60,6 +61,7 @@ public final class Runner {
         self.groupID = ConsumerGroupName.derive(consumerName: consumer.name, explicit: config.groupID, prefix: config.groupIDPrefix)
         self.commitInterval = .milliseconds(Int64(config.offsetCommitInterval * 1000))
         self.ledger = config.offsetCommitOnIdle ? OffsetLedger() : nil
+        self.metrics = config.datadogEnabled ? ConsumerMetrics(consumer: consumer.name, groupID: groupID) : nil
         self.queueHighWater = max(2 * config.fetchMessages, 100)
         self.queueLowWater = queueHighWater / 2
         if config.livenessProbeEnabled {
@@ -85,7 +87,7 @@ public final class Runner {
         for index in 0..<config.concurrency {
             workers.append(try PartitionWorker(
                 index: index, consumer: consumer, config: config, groupID: groupID, logger: logger, kafka: kafka,
-                inbox: inbox, shutdown: shutdown, producer: producer, ledger: ledger
+                inbox: inbox, shutdown: shutdown, producer: producer, ledger: ledger, metrics: metrics
             ))
         }
         self.workers = workers
@@ -232,6 +234,7 @@ public final class Runner {
                 guard owners[partition] != nil else { continue }
                 kafka.pause(partition, seekingTo: offset)
                 pauses[partition] = .some(until)
+                metrics?.paused(partition)
             case .stop(let failure):
                 fatalFailure = fatalFailure ?? failure
             }
@@ -311,6 +314,7 @@ extension Runner: RebalanceListener {
         for partition in partitions {
             byWorker[owners[partition] ?? assignOwner(partition)].append(partition)
         }
+        metrics?.assigned(owners.count)
         guard !isStopping else { return }
         for (index, assigned) in byWorker.enumerated() where !assigned.isEmpty {
             onWorker(index) { $0.partitionsAssigned(assigned) }
@@ -341,6 +345,7 @@ extension Runner: RebalanceListener {
             if let owner = owners.removeValue(forKey: partition) { byWorker[owner].append(partition) }
         }
         ownerCache = ownerCache.filter { !partitions.contains($0.key.topicPartition) }
+        metrics?.assigned(owners.count)
         guard !isStopping else { return }
         for (index, revoked) in byWorker.enumerated() where !revoked.isEmpty {
             onWorker(index) { $0.partitionsRevoked(revoked) }
