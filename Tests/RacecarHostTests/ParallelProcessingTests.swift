@@ -99,7 +99,8 @@ import Testing
     @Test func secondHostJoiningMidStreamLosesNothing() async throws {
         try cluster.createTopic("events", partitions: 6)
         try cluster.produceNumbered(topic: "events", partitions: 6, perPartition: 300)
-        let environment = ["RACECAR_CONCURRENCY": "3", "SCRIPTED_SLEEP_MS": "2", "RACECAR_FETCH_MESSAGES": "20"]
+        // About 6 s of work for the first host alone, so the second joins mid-stream.
+        let environment = ["RACECAR_CONCURRENCY": "3", "SCRIPTED_SLEEP_MS": "10", "RACECAR_FETCH_MESSAGES": "20"]
         let first = try start(environment)
         try await first.waitFor("some progress") { $0.filter { $0.hasPrefix("processed ") }.count >= 200 }
         let second = try start(environment)
