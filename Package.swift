@@ -67,11 +67,15 @@ let package = Package(
         .target(name: "EchoConsumer", dependencies: ["RacecarSDK"], path: "Plugins/EchoConsumer"),
         .target(name: "ArchiveEventsConsumer", dependencies: ["RacecarSDK"], path: "Plugins/ArchiveEventsConsumer"),
         .target(name: "GeoCodingConsumer", dependencies: ["RacecarSDK"], path: "Plugins/GeoCodingConsumer"),
-        .target(name: "CountingCConsumer", dependencies: ["CRacecarPlugin"], path: "Plugins/CountingCConsumer", publicHeadersPath: "."),
+        .target(
+            name: "CountingCConsumer", dependencies: ["CRacecarPlugin"], path: "Plugins/CountingCConsumer",
+            publicHeadersPath: "."),
 
         // The throughput benchmark (`swift run -c release racecar-bench`) and what it runs.
         .target(name: "NoopConsumer", dependencies: ["RacecarSDK"], path: "Plugins/NoopConsumer"),
-        .target(name: "NoopCConsumer", dependencies: ["CRacecarPlugin"], path: "Plugins/NoopCConsumer", publicHeadersPath: "."),
+        .target(
+            name: "NoopCConsumer", dependencies: ["CRacecarPlugin"], path: "Plugins/NoopCConsumer",
+            publicHeadersPath: "."),
         .executableTarget(name: "raw-consumer", dependencies: ["CRdKafka"], path: "Sources/raw-consumer"),
         .executableTarget(
             name: "racecar-bench",
@@ -86,7 +90,8 @@ let package = Package(
         ),
 
         // Tests.
-        .target(name: "ScriptedTestConsumers", dependencies: ["RacecarSDK"], path: "Tests/Plugins/ScriptedTestConsumers"),
+        .target(
+            name: "ScriptedTestConsumers", dependencies: ["RacecarSDK"], path: "Tests/Plugins/ScriptedTestConsumers"),
         .testTarget(
             name: "RacecarTestingTests",
             dependencies: ["RacecarTesting", "GeoCodingConsumer"]
@@ -97,4 +102,3 @@ let package = Package(
         ),
     ]
 )
-

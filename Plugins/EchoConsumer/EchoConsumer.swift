@@ -1,7 +1,7 @@
 import RacecarSDK
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Prints one line per message to standard output: `<topic>/<partition>@<offset> <key> <value>`.

@@ -17,11 +17,14 @@ final class GeoCodingConsumer: Consumer {
             var pageView = try JSONSerialization.jsonObject(with: data) as? [String: Any],
             let ipAddress = pageView["ip_address"] as? String
         else {
-            throw InvalidPageView(description: "page view at \(message.topic)/\(message.partition)@\(message.offset) has no ip_address")
+            throw InvalidPageView(
+                description: "page view at \(message.topic)/\(message.partition)@\(message.offset) has no ip_address")
         }
         pageView["country"] = Self.country(of: ipAddress)
         let output = try JSONSerialization.data(withJSONObject: pageView, options: .sortedKeys)
-        try produce(String(decoding: output, as: UTF8.self), topic: "pageviews-with-country", key: pageView["id"].map { "\($0)" })
+        try produce(
+            String(decoding: output, as: UTF8.self), topic: "pageviews-with-country",
+            key: pageView["id"].map { "\($0)" })
     }
 
     /// A stand-in for a real GeoIP lookup: decides by the first octet.

@@ -31,6 +31,7 @@ func callHost(_ body: (UnsafeMutablePointer<racecar_error_buffer>) -> racecar_st
         return body(&buffer)
     }
     if status != RACECAR_OK {
-        throw HostError(description: String(decoding: storage.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        throw HostError(
+            description: String(decoding: storage.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 }

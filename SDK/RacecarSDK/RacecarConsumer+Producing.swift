@@ -1,7 +1,7 @@
 import CRacecarPlugin
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Severity of a line written with ``RacecarConsumer/log(_:level:)``.

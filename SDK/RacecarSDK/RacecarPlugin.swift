@@ -2,7 +2,7 @@ import CRacecarPlugin
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Exports a plugin's consumers to racecar-host.
@@ -43,66 +43,76 @@ public enum RacecarPlugin {
         }.descriptor
     }
 
-    private static func makePluginDescriptor(_ types: [any RacecarConsumer.Type]) -> UnsafePointer<racecar_plugin_descriptor> {
+    private static func makePluginDescriptor(_ types: [any RacecarConsumer.Type]) -> UnsafePointer<
+        racecar_plugin_descriptor
+    > {
         // Descriptors live for the whole process, so their storage is intentionally never freed.
-        let consumers = UnsafeMutablePointer<UnsafePointer<racecar_consumer_descriptor>?>.allocate(capacity: types.count)
+        let consumers = UnsafeMutablePointer<UnsafePointer<racecar_consumer_descriptor>?>.allocate(
+            capacity: types.count)
         for (index, type) in types.enumerated() {
             consumers[index] = makeConsumerDescriptor(type)
         }
-        return permanent(racecar_plugin_descriptor(
-            struct_size: MemoryLayout<racecar_plugin_descriptor>.size,
-            abi_major: UInt32(RACECAR_ABI_MAJOR),
-            abi_minor: UInt32(RACECAR_ABI_MINOR),
-            sdk_version: UnsafePointer(strdup("swift-sdk " + sdkVersion)),
-            toolchain: UnsafePointer(strdup(toolchain)),
-            consumers: consumers,
-            consumer_count: types.count
-        ))
+        return permanent(
+            racecar_plugin_descriptor(
+                struct_size: MemoryLayout<racecar_plugin_descriptor>.size,
+                abi_major: UInt32(RACECAR_ABI_MAJOR),
+                abi_minor: UInt32(RACECAR_ABI_MINOR),
+                sdk_version: UnsafePointer(strdup("swift-sdk " + sdkVersion)),
+                toolchain: UnsafePointer(strdup(toolchain)),
+                consumers: consumers,
+                consumer_count: types.count
+            ))
     }
 
-    private static func makeConsumerDescriptor(_ type: any RacecarConsumer.Type) -> UnsafePointer<racecar_consumer_descriptor> {
+    private static func makeConsumerDescriptor(_ type: any RacecarConsumer.Type) -> UnsafePointer<
+        racecar_consumer_descriptor
+    > {
         let subscriptions = type.subscriptions
         let subscriptionPointers = UnsafeMutablePointer<UnsafePointer<racecar_subscription>?>.allocate(
             capacity: max(subscriptions.count, 1)
         )
         for (index, subscription) in subscriptions.enumerated() {
             let properties = subscription.kafkaProperties.sorted { $0.key < $1.key }
-            let propertyPointers = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(properties.count, 1))
+            let propertyPointers = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(
+                capacity: max(properties.count, 1))
             for (propertyIndex, property) in properties.enumerated() {
                 propertyPointers[propertyIndex] = UnsafePointer(strdup("\(property.key)=\(property.value)"))
             }
-            subscriptionPointers[index] = permanent(racecar_subscription(
-                struct_size: MemoryLayout<racecar_subscription>.size,
-                topic: UnsafePointer(strdup(subscription.topic)),
-                start_from_beginning: subscription.startFromBeginning ? 1 : 0,
-                kafka_properties: propertyPointers,
-                kafka_property_count: properties.count
-            ))
+            subscriptionPointers[index] = permanent(
+                racecar_subscription(
+                    struct_size: MemoryLayout<racecar_subscription>.size,
+                    topic: UnsafePointer(strdup(subscription.topic)),
+                    start_from_beginning: subscription.startFromBeginning ? 1 : 0,
+                    kafka_properties: propertyPointers,
+                    kafka_property_count: properties.count
+                ))
         }
         let isBatch = type is any BatchConsumer.Type
-        let vtable = permanent(racecar_consumer_vtable(
-            struct_size: MemoryLayout<racecar_consumer_vtable>.size,
-            create: createTrampoline,
-            process: isBatch ? nil : processTrampoline,
-            process_batch: isBatch ? processBatchTrampoline : nil,
-            teardown: teardownTrampoline,
-            destroy: destroyTrampoline,
-            on_error: errorTrampoline,
-            on_partitions_assigned: assignedTrampoline,
-            on_partitions_revoked: revokedTrampoline,
-            on_statistics: type is any ReceivesStatistics.Type ? statisticsTrampoline : nil
-        ))
-        return permanent(racecar_consumer_descriptor(
-            struct_size: MemoryLayout<racecar_consumer_descriptor>.size,
-            name: UnsafePointer(strdup(String(describing: type))),
-            subscriptions: subscriptionPointers,
-            subscription_count: subscriptions.count,
-            group_id: type.groupID.map { UnsafePointer(strdup($0)) },
-            fetch_messages: Int32(clamping: type.fetchMessages ?? 0),
-            max_wait_time_ms: Int32(clamping: Int(((type.maxWaitTime ?? 0) * 1000).rounded())),
-            vtable: vtable,
-            user_data: UnsafeRawPointer(Unmanaged.passRetained(ConsumerType(type)).toOpaque())
-        ))
+        let vtable = permanent(
+            racecar_consumer_vtable(
+                struct_size: MemoryLayout<racecar_consumer_vtable>.size,
+                create: createTrampoline,
+                process: isBatch ? nil : processTrampoline,
+                process_batch: isBatch ? processBatchTrampoline : nil,
+                teardown: teardownTrampoline,
+                destroy: destroyTrampoline,
+                on_error: errorTrampoline,
+                on_partitions_assigned: assignedTrampoline,
+                on_partitions_revoked: revokedTrampoline,
+                on_statistics: type is any ReceivesStatistics.Type ? statisticsTrampoline : nil
+            ))
+        return permanent(
+            racecar_consumer_descriptor(
+                struct_size: MemoryLayout<racecar_consumer_descriptor>.size,
+                name: UnsafePointer(strdup(String(describing: type))),
+                subscriptions: subscriptionPointers,
+                subscription_count: subscriptions.count,
+                group_id: type.groupID.map { UnsafePointer(strdup($0)) },
+                fetch_messages: Int32(clamping: type.fetchMessages ?? 0),
+                max_wait_time_ms: Int32(clamping: Int(((type.maxWaitTime ?? 0) * 1000).rounded())),
+                vtable: vtable,
+                user_data: UnsafeRawPointer(Unmanaged.passRetained(ConsumerType(type)).toOpaque())
+            ))
     }
 
     private static func permanent<T>(_ value: T) -> UnsafePointer<T> {
@@ -113,13 +123,13 @@ public enum RacecarPlugin {
 
     private static var toolchain: String {
         #if compiler(>=6.4)
-        "swift-6.4+"
+            "swift-6.4+"
         #elseif compiler(>=6.3)
-        "swift-6.3"
+            "swift-6.3"
         #elseif compiler(>=6.2)
-        "swift-6.2"
+            "swift-6.2"
         #else
-        "swift-6.1-or-older"
+            "swift-6.1-or-older"
         #endif
     }
 }
@@ -134,59 +144,62 @@ private func instance(_ pointer: UnsafeMutableRawPointer?) -> ConsumerInstance {
     Unmanaged<ConsumerInstance>.fromOpaque(pointer!).takeUnretainedValue()
 }
 
-private let createTrampoline: @convention(c) (
-    UnsafePointer<racecar_consumer_descriptor>?, OpaquePointer?, UnsafePointer<racecar_host_api>?,
-    UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<racecar_error_buffer>?
-) -> racecar_status = { descriptor, host, hostAPI, instancePointer, errorBuffer in
-    guard let descriptor, let hostAPI, let instancePointer, let userData = descriptor.pointee.user_data else {
-        errorBuffer?.write("racecar SDK: create called without a descriptor, host API or instance slot")
-        return RACECAR_ERROR
-    }
-    let type = Unmanaged<ConsumerType>.fromOpaque(userData).takeUnretainedValue().type
-    do {
-        let created = ConsumerInstance(consumer: try type.init(), host: host, hostAPI: hostAPI)
-        ConsumerInstance.register(created)
-        instancePointer.pointee = Unmanaged.passRetained(created).toOpaque()
-        return RACECAR_OK
-    } catch {
-        errorBuffer?.write(String(describing: error))
-        return RACECAR_ERROR
-    }
-}
-
-private let processTrampoline: @convention(c) (
-    UnsafeMutableRawPointer?, UnsafePointer<racecar_message>?, UnsafeMutablePointer<racecar_error_buffer>?
-) -> racecar_status = { pointer, message, errorBuffer in
-    do {
-        // Borrowing the instance avoids a retain and release per message.
-        try Unmanaged<ConsumerInstance>.fromOpaque(pointer!)._withUnsafeGuaranteedRef { instance in
-            try instance.single?.process(Message(message!))
+private let createTrampoline:
+    @convention(c) (
+        UnsafePointer<racecar_consumer_descriptor>?, OpaquePointer?, UnsafePointer<racecar_host_api>?,
+        UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<racecar_error_buffer>?
+    ) -> racecar_status = { descriptor, host, hostAPI, instancePointer, errorBuffer in
+        guard let descriptor, let hostAPI, let instancePointer, let userData = descriptor.pointee.user_data else {
+            errorBuffer?.write("racecar SDK: create called without a descriptor, host API or instance slot")
+            return RACECAR_ERROR
         }
-        return RACECAR_OK
-    } catch {
-        errorBuffer?.write(String(describing: error))
-        return RACECAR_ERROR
-    }
-}
-
-private let processBatchTrampoline: @convention(c) (
-    UnsafeMutableRawPointer?, UnsafePointer<UnsafePointer<racecar_message>?>?, Int,
-    UnsafeMutablePointer<Int>?, UnsafeMutablePointer<racecar_error_buffer>?
-) -> racecar_status = { pointer, messages, count, processedCount, errorBuffer in
-    do {
-        try Unmanaged<ConsumerInstance>.fromOpaque(pointer!)._withUnsafeGuaranteedRef { instance in
-            try instance.batch?.processBatch(MessageBatch(UnsafeBufferPointer(start: messages, count: count)))
+        let type = Unmanaged<ConsumerType>.fromOpaque(userData).takeUnretainedValue().type
+        do {
+            let created = ConsumerInstance(consumer: try type.init(), host: host, hostAPI: hostAPI)
+            ConsumerInstance.register(created)
+            instancePointer.pointee = Unmanaged.passRetained(created).toOpaque()
+            return RACECAR_OK
+        } catch {
+            errorBuffer?.write(String(describing: error))
+            return RACECAR_ERROR
         }
-        return RACECAR_OK
-    } catch let failure as PartialBatchFailure {
-        processedCount?.pointee = min(max(failure.processedCount, 0), count)
-        errorBuffer?.write(String(describing: failure.underlying))
-        return RACECAR_ERROR
-    } catch {
-        errorBuffer?.write(String(describing: error))
-        return RACECAR_ERROR
     }
-}
+
+private let processTrampoline:
+    @convention(c) (
+        UnsafeMutableRawPointer?, UnsafePointer<racecar_message>?, UnsafeMutablePointer<racecar_error_buffer>?
+    ) -> racecar_status = { pointer, message, errorBuffer in
+        do {
+            // Borrowing the instance avoids a retain and release per message.
+            try Unmanaged<ConsumerInstance>.fromOpaque(pointer!)._withUnsafeGuaranteedRef { instance in
+                try instance.single?.process(Message(message!))
+            }
+            return RACECAR_OK
+        } catch {
+            errorBuffer?.write(String(describing: error))
+            return RACECAR_ERROR
+        }
+    }
+
+private let processBatchTrampoline:
+    @convention(c) (
+        UnsafeMutableRawPointer?, UnsafePointer<UnsafePointer<racecar_message>?>?, Int,
+        UnsafeMutablePointer<Int>?, UnsafeMutablePointer<racecar_error_buffer>?
+    ) -> racecar_status = { pointer, messages, count, processedCount, errorBuffer in
+        do {
+            try Unmanaged<ConsumerInstance>.fromOpaque(pointer!)._withUnsafeGuaranteedRef { instance in
+                try instance.batch?.processBatch(MessageBatch(UnsafeBufferPointer(start: messages, count: count)))
+            }
+            return RACECAR_OK
+        } catch let failure as PartialBatchFailure {
+            processedCount?.pointee = min(max(failure.processedCount, 0), count)
+            errorBuffer?.write(String(describing: failure.underlying))
+            return RACECAR_ERROR
+        } catch {
+            errorBuffer?.write(String(describing: error))
+            return RACECAR_ERROR
+        }
+    }
 
 private let teardownTrampoline: @convention(c) (UnsafeMutableRawPointer?) -> Void = { pointer in
     instance(pointer).consumer.teardown()
@@ -197,29 +210,34 @@ private let destroyTrampoline: @convention(c) (UnsafeMutableRawPointer?) -> Void
     ConsumerInstance.unregister(released)
 }
 
-private let errorTrampoline: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<racecar_error_info>?) -> Void = { pointer, info in
+private let errorTrampoline: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<racecar_error_info>?) -> Void = {
+    pointer, info in
     guard let info else { return }
     instance(pointer).consumer.onError(ProcessingError(info.pointee))
 }
 
-private func partitions(_ list: UnsafePointer<UnsafePointer<racecar_topic_partition>?>?, _ count: Int) -> [TopicPartition] {
+private func partitions(_ list: UnsafePointer<UnsafePointer<racecar_topic_partition>?>?, _ count: Int)
+    -> [TopicPartition]
+{
     (0..<count).compactMap { index in
         guard let partition = list?[index], let topic = partition.pointee.topic else { return nil }
         return TopicPartition(topic: String(cString: topic), partition: partition.pointee.partition)
     }
 }
 
-private let assignedTrampoline: @convention(c) (
-    UnsafeMutableRawPointer?, UnsafePointer<UnsafePointer<racecar_topic_partition>?>?, Int
-) -> Void = { pointer, list, count in
-    instance(pointer).consumer.partitionsAssigned(partitions(list, count))
-}
+private let assignedTrampoline:
+    @convention(c) (
+        UnsafeMutableRawPointer?, UnsafePointer<UnsafePointer<racecar_topic_partition>?>?, Int
+    ) -> Void = { pointer, list, count in
+        instance(pointer).consumer.partitionsAssigned(partitions(list, count))
+    }
 
-private let revokedTrampoline: @convention(c) (
-    UnsafeMutableRawPointer?, UnsafePointer<UnsafePointer<racecar_topic_partition>?>?, Int
-) -> Void = { pointer, list, count in
-    instance(pointer).consumer.partitionsRevoked(partitions(list, count))
-}
+private let revokedTrampoline:
+    @convention(c) (
+        UnsafeMutableRawPointer?, UnsafePointer<UnsafePointer<racecar_topic_partition>?>?, Int
+    ) -> Void = { pointer, list, count in
+        instance(pointer).consumer.partitionsRevoked(partitions(list, count))
+    }
 
 private let statisticsTrampoline: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, Int) -> Void = {
     pointer, json, length in

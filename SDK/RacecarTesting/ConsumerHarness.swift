@@ -2,7 +2,7 @@ import CRacecarPlugin
 import RacecarSDK
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs a consumer in a unit test, without Kafka or racecar-host, as the Racecar README
@@ -68,24 +68,26 @@ public final class ConsumerHarness<Subject: RacecarConsumer> {
             guard let header = request.headers?[index]?.pointee else { continue }
             headers.append((header.name.map { String(cString: $0) } ?? "", text(header.value, header.value_length)))
         }
-        produced.append(ProducedMessage(
-            topic: request.topic.map { String(cString: $0) } ?? "",
-            key: text(request.key, request.key_length),
-            value: text(request.value, request.value_length),
-            headers: headers,
-            partition: request.partition == RACECAR_PARTITION_ANY ? nil : request.partition,
-            partitionKey: text(request.partition_key, request.partition_key_length)
-        ))
+        produced.append(
+            ProducedMessage(
+                topic: request.topic.map { String(cString: $0) } ?? "",
+                key: text(request.key, request.key_length),
+                value: text(request.value, request.value_length),
+                headers: headers,
+                partition: request.partition == RACECAR_PARTITION_ANY ? nil : request.partition,
+                partitionKey: text(request.partition_key, request.partition_key_length)
+            ))
         return nil
     }
 
     fileprivate func recordLog(_ level: racecar_log_level, _ message: String) {
-        let converted: LogLevel = switch level {
-        case RACECAR_LOG_DEBUG: .debug
-        case RACECAR_LOG_WARNING: .warning
-        case RACECAR_LOG_ERROR: .error
-        default: .info
-        }
+        let converted: LogLevel =
+            switch level {
+            case RACECAR_LOG_DEBUG: .debug
+            case RACECAR_LOG_WARNING: .warning
+            case RACECAR_LOG_ERROR: .error
+            default: .info
+            }
         logs.append((converted, message))
     }
 }
@@ -128,25 +130,26 @@ private func write(_ text: String, to error: UnsafeMutablePointer<racecar_error_
 /// The host API a harness hands its consumer: it records instead of talking to Kafka.
 nonisolated(unsafe) private let harnessHostAPI: UnsafePointer<racecar_host_api> = {
     let table = UnsafeMutablePointer<racecar_host_api>.allocate(capacity: 1)
-    table.initialize(to: racecar_host_api(
-        struct_size: MemoryLayout<racecar_host_api>.size,
-        produce: { host, request, error in
-            guard let box = HarnessBox.from(host), let request else { return RACECAR_ERROR }
-            if let failure = box.record(request.pointee) {
+    table.initialize(
+        to: racecar_host_api(
+            struct_size: MemoryLayout<racecar_host_api>.size,
+            produce: { host, request, error in
+                guard let box = HarnessBox.from(host), let request else { return RACECAR_ERROR }
+                if let failure = box.record(request.pointee) {
+                    write(failure, to: error)
+                    return RACECAR_ERROR
+                }
+                return RACECAR_OK
+            },
+            deliver: { host, error in
+                guard let failure = HarnessBox.from(host)?.deliveryFailure() else { return RACECAR_OK }
                 write(failure, to: error)
                 return RACECAR_ERROR
+            },
+            log: { host, level, message in
+                guard let message else { return }
+                HarnessBox.from(host)?.log(level, String(cString: message))
             }
-            return RACECAR_OK
-        },
-        deliver: { host, error in
-            guard let failure = HarnessBox.from(host)?.deliveryFailure() else { return RACECAR_OK }
-            write(failure, to: error)
-            return RACECAR_ERROR
-        },
-        log: { host, level, message in
-            guard let message else { return }
-            HarnessBox.from(host)?.log(level, String(cString: message))
-        }
-    ))
+        ))
     return UnsafePointer(table)
 }()

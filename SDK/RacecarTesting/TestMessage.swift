@@ -59,7 +59,8 @@ public struct TestMessage: Sendable {
         allocations.append(UnsafeMutableRawPointer(pointers))
         for (index, message) in messages.enumerated() {
             let headerStructs = UnsafeMutablePointer<racecar_header>.allocate(capacity: max(message.headers.count, 1))
-            let headerPointers = UnsafeMutablePointer<UnsafePointer<racecar_header>?>.allocate(capacity: max(message.headers.count, 1))
+            let headerPointers = UnsafeMutablePointer<UnsafePointer<racecar_header>?>.allocate(
+                capacity: max(message.headers.count, 1))
             allocations.append(UnsafeMutableRawPointer(headerStructs))
             allocations.append(UnsafeMutableRawPointer(headerPointers))
             for (headerIndex, header) in message.headers.enumerated() {

@@ -11,7 +11,8 @@ struct ConsumerOptions: ParsableArguments {
         parsing: .allUnrecognized,
         help: ArgumentHelp(
             "The consumer to run, as the plugin names it (e.g. EchoConsumer), and any settings.",
-            discussion: "Every racecar.yml key is also a flag: --fetch-messages 500, --group-id=x, --pause-with-exponential-backoff, --no-start-from-beginning.",
+            discussion:
+                "Every racecar.yml key is also a flag: --fetch-messages 500, --group-id=x, --pause-with-exponential-backoff, --no-start-from-beginning.",
             valueName: "consumer> <settings"
         )
     )

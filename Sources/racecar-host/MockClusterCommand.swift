@@ -27,13 +27,18 @@ struct MockClusterCommand: ParsableCommand {
             let cluster = try MockCluster(brokers: brokers)
             for spec in topic {
                 let parts = spec.split(separator: ":")
-                guard let name = parts.first, parts.count <= 2, let partitions = Int(parts.count == 2 ? parts[1] : "1"), partitions > 0 else {
+                guard let name = parts.first, parts.count <= 2, let partitions = Int(parts.count == 2 ? parts[1] : "1"),
+                    partitions > 0
+                else {
                     throw ValidationError("--topic \(spec): expected NAME or NAME:PARTITIONS")
                 }
                 try cluster.createTopic(String(name), partitions: partitions)
                 if sampleMessages > 0 {
                     let samples = (0..<sampleMessages).map { index in
-                        (key: Optional("key-\(index)"), value: "sample message \(index) for \(name)", partition: Int32?.none)
+                        (
+                            key: Optional("key-\(index)"), value: "sample message \(index) for \(name)",
+                            partition: Int32?.none
+                        )
                     }
                     try cluster.produce(topic: String(name), messages: samples)
                 }

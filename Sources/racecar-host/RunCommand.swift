@@ -38,7 +38,9 @@ struct RunCommand: ParsableCommand {
 
         let output: LogOutput
         do {
-            output = try config.logfile.map { try LogOutput.file(at: $0, source: config.sources["logfile"]!) } ?? .standardError
+            output =
+                try config.logfile.map { try LogOutput.file(at: $0, source: config.sources["logfile"]!) }
+                ?? .standardError
         } catch {
             UserError.exit("\(error)")
         }
@@ -49,7 +51,8 @@ struct RunCommand: ParsableCommand {
         if config.datadogEnabled {
             do {
                 let factory = try DogStatsDMetricsFactory(
-                    host: config.datadogHost, port: config.datadogPort, namespace: config.datadogNamespace, tags: config.datadogTags
+                    host: config.datadogHost, port: config.datadogPort, namespace: config.datadogNamespace,
+                    tags: config.datadogTags
                 )
                 MetricsSystem.bootstrap(factory)
             } catch {
@@ -57,7 +60,8 @@ struct RunCommand: ParsableCommand {
             }
         }
 
-        let pidFile = (config.pidfile ?? (config.daemonize ? PidFile.defaultPath(consumer: descriptor.name) : nil)).map(PidFile.init)
+        let pidFile = (config.pidfile ?? (config.daemonize ? PidFile.defaultPath(consumer: descriptor.name) : nil)).map(
+            PidFile.init)
         do {
             try pidFile?.write()
         } catch {

@@ -72,7 +72,8 @@ struct Produce: ParsableCommand {
                 }
             }
             try producer.flush()
-            FileHandle.standardError.write(Data("racecarctl: delivered \(count) message\(count == 1 ? "" : "s") to \(topic)\n".utf8))
+            FileHandle.standardError.write(
+                Data("racecarctl: delivered \(count) message\(count == 1 ? "" : "s") to \(topic)\n".utf8))
         } catch let error as ConfigError {
             fail(error.description)
         } catch let error as KafkaError {
@@ -120,8 +121,10 @@ struct Stop: ParsableCommand {
 struct LivenessProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "liveness-probe",
-        abstract: "Exit 0 if a host with liveness_probe_enabled polled recently, 1 otherwise (for Kubernetes exec probes).",
-        discussion: "Reads liveness_probe_file_path and liveness_probe_max_interval like the host: racecar.yml, RACECAR_* variables."
+        abstract:
+            "Exit 0 if a host with liveness_probe_enabled polled recently, 1 otherwise (for Kubernetes exec probes).",
+        discussion:
+            "Reads liveness_probe_file_path and liveness_probe_max_interval like the host: racecar.yml, RACECAR_* variables."
     )
 
     @Option(name: .long, help: "Path to racecar.yml.")
@@ -133,8 +136,10 @@ struct LivenessProbeCommand: ParsableCommand {
     func run() throws {
         let settings: RacecarConfig
         do {
-            settings = try ConfigLoader(configPath: config, environmentName: environment, environment: ProcessInfo.processInfo.environment)
-                .loadForProducing().config
+            settings = try ConfigLoader(
+                configPath: config, environmentName: environment, environment: ProcessInfo.processInfo.environment
+            )
+            .loadForProducing().config
         } catch {
             fail("\(error)")
         }

@@ -20,7 +20,8 @@ import Testing
               EchoConsumer:
                 subscribes_to: [audit]
             """
-        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent("racecar.yml").path, contents: Data(yaml.utf8))
+        _ = FileManager.default.createFile(
+            atPath: directory.appendingPathComponent("racecar.yml").path, contents: Data(yaml.utf8))
         let host = try HostProcess(
             ["--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--offset-commit-interval", "1"],
             environment: ["MOCK_BROKERS": cluster.bootstrapServers, "RACECAR_ENV": "staging"],
@@ -46,20 +47,26 @@ import Testing
         try cluster.createTopic("events", partitions: 1)
         try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
         let host = try HostProcess(
-            ["--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--offset-commit-on-idle", "--offset-commit-interval=0.5", "--log-level=debug"],
+            [
+                "--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--offset-commit-on-idle",
+                "--offset-commit-interval=0.5", "--log-level=debug",
+            ],
             environment: ["RACECAR_BROKERS": cluster.bootstrapServers, "RACECAR_MAX_WAIT_TIME": "0.1"],
             workingDirectory: TestPaths.temporaryDirectory()
         )
         try await host.waitFor("3 messages") { $0.count >= 3 }
         let deadline = ContinuousClock.now + .seconds(20)
-        func recommits() -> Int { host.stderr.components(separatedBy: "committing 1 stored offsets (offset_commit_on_idle)").count - 1 }
+        func recommits() -> Int {
+            host.stderr.components(separatedBy: "committing 1 stored offsets (offset_commit_on_idle)").count - 1
+        }
         let before = recommits()
         while recommits() < before + 3, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(recommits() >= before + 3, "the idle consumer keeps re-committing its position")
         #expect(host.lines.count == 3)
-        let committed = try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(group: "echo-consumer", topic: "events", partitions: 1)
+        let committed = try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
+            group: "echo-consumer", topic: "events", partitions: 1)
         #expect(committed == [0: 3])
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
@@ -91,20 +98,27 @@ import Testing
 
     @Test func configCommandShowsValuesAndSources() async throws {
         let (status, stdout, _) = try await HostProcess.run(
-            ["config", "--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--fetch-messages=42", "--no-start-from-beginning"],
+            [
+                "config", "--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--fetch-messages=42",
+                "--no-start-from-beginning",
+            ],
             environment: ["RACECAR_CLIENT_ID": "from-env", "RACECAR_SSL_KEY_PASSWORD": "s3cret"]
         )
         #expect(status == 0)
         #expect(stdout.contains("fetch_messages"))
-        #expect(stdout.range(of: #"fetch_messages\s+42\s+\(flag --fetch-messages\)"#, options: .regularExpression) != nil)
-        #expect(stdout.range(of: #"client_id\s+from-env\s+\(env RACECAR_CLIENT_ID\)"#, options: .regularExpression) != nil)
+        #expect(
+            stdout.range(of: #"fetch_messages\s+42\s+\(flag --fetch-messages\)"#, options: .regularExpression) != nil)
+        #expect(
+            stdout.range(of: #"client_id\s+from-env\s+\(env RACECAR_CLIENT_ID\)"#, options: .regularExpression) != nil)
         #expect(stdout.range(of: #"start_from_beginning\s+false"#, options: .regularExpression) != nil)
         #expect(stdout.range(of: #"subscribes_to\s+events\s+\(plugin\)"#, options: .regularExpression) != nil)
         #expect(!stdout.contains("s3cret"))
     }
 
     @Test func pluginSubscriptionPropertiesCrossTheABI() async throws {
-        let (status, stdout, _) = try await HostProcess.run(["config", "--plugin", TestPaths.plugin("ScriptedTestConsumers"), "ScriptedConsumer"])
+        let (status, stdout, _) = try await HostProcess.run([
+            "config", "--plugin", TestPaths.plugin("ScriptedTestConsumers"), "ScriptedConsumer",
+        ])
         #expect(status == 0)
         #expect(stdout.contains("librdkafka properties from the plugin: fetch.error.backoff.ms=250"))
     }
@@ -115,11 +129,16 @@ import Testing
             environment: ["RACECAR_OFFSET_COMMIT_INTERVAL": "soon"]
         )
         #expect(status == 1)
-        #expect(stderr == "racecar-host: error: env RACECAR_OFFSET_COMMIT_INTERVAL: invalid value `soon` for `offset_commit_interval`: expected a number of seconds greater than 0\n")
+        #expect(
+            stderr
+                == "racecar-host: error: env RACECAR_OFFSET_COMMIT_INTERVAL: invalid value `soon` for `offset_commit_interval`: expected a number of seconds greater than 0\n"
+        )
     }
 
     @Test func unknownFlagIsOneLineWithASuggestion() async throws {
-        let (status, _, stderr) = try await HostProcess.run(["--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--fetch-mesages", "3"])
+        let (status, _, stderr) = try await HostProcess.run([
+            "--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--fetch-mesages", "3",
+        ])
         #expect(status == 1)
         #expect(stderr.contains("unknown configuration key `--fetch-mesages`; did you mean `--fetch-messages`?"))
     }

@@ -95,8 +95,11 @@ import Testing
 
     @Test(arguments: keyNames)
     func defaultComesFromTheBuiltInsOrThePlugin(key: String) throws {
-        let (config, _) = try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: [:]).load(for: echo)
-        #expect(config.sources[key] == (key == "subscribes_to" || key == "start_from_beginning" ? .plugin : .builtInDefault))
+        let (config, _) = try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: [:]).load(
+            for: echo)
+        #expect(
+            config.sources[key] == (key == "subscribes_to" || key == "start_from_beginning" ? .plugin : .builtInDefault)
+        )
     }
 
     @Test(arguments: keyNames)
@@ -116,7 +119,9 @@ import Testing
         let sample = try #require(Self.samples[key])
         var environment = ["RACECAR_" + key.uppercased(): sample.input]
         for (other, value) in companions(of: key) { environment["RACECAR_" + other.uppercased()] = value }
-        let (config, warnings) = try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: environment).load(for: echo)
+        let (config, warnings) = try ConfigLoader(
+            configPath: emptyConfigFile, environmentName: nil, environment: environment
+        ).load(for: echo)
         #expect(warnings.isEmpty)
         #expect(config.sources[key] == .environment(variable: "RACECAR_" + key.uppercased()))
         #expect(shown(key, in: config) == sample.shown)
@@ -127,10 +132,14 @@ import Testing
         let sample = try #require(Self.samples[key])
         let flag = "--" + key.replacingOccurrences(of: "_", with: "-")
         var arguments = ["EchoConsumer", "\(flag)=\(sample.input)"]
-        for (other, value) in companions(of: key) { arguments.append("--\(other.replacingOccurrences(of: "_", with: "-"))=\(value)") }
+        for (other, value) in companions(of: key) {
+            arguments.append("--\(other.replacingOccurrences(of: "_", with: "-"))=\(value)")
+        }
         let flags = try ConfigFlags(parsing: arguments)
         #expect(flags.consumer == "EchoConsumer")
-        let (config, _) = try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: [:], flags: flags.settings).load(for: echo)
+        let (config, _) = try ConfigLoader(
+            configPath: emptyConfigFile, environmentName: nil, environment: [:], flags: flags.settings
+        ).load(for: echo)
         #expect(config.sources[key] == .flag(flag))
         #expect(shown(key, in: config) == sample.shown)
     }
@@ -154,30 +163,43 @@ import Testing
         var plugin = echo
         plugin.groupID = "from-plugin"
         plugin.fetchMessages = 1
-        func load(_ environment: [String: String] = [:], _ flags: [(key: String, value: String)] = []) throws -> RacecarConfig {
-            try ConfigLoader(configPath: path, environmentName: "production", environment: environment, flags: flags).load(for: plugin).config
+        func load(_ environment: [String: String] = [:], _ flags: [(key: String, value: String)] = []) throws
+            -> RacecarConfig
+        {
+            try ConfigLoader(configPath: path, environmentName: "production", environment: environment, flags: flags)
+                .load(for: plugin).config
         }
         #expect(try load().groupID == "from-common", "file beats plugin")
         #expect(try load().clientID == "from-production", "environment section beats common")
         #expect(try load().fetchMessages == 5, "consumer section beats both")
         #expect(try load(["RACECAR_FETCH_MESSAGES": "6"]).fetchMessages == 6, "variables beat the file")
-        #expect(try load(["RACECAR_FETCH_MESSAGES": "6"], [("fetch_messages", "7")]).fetchMessages == 7, "flags beat everything")
-        let noFile = try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: [:]).load(for: plugin).config
+        #expect(
+            try load(["RACECAR_FETCH_MESSAGES": "6"], [("fetch_messages", "7")]).fetchMessages == 7,
+            "flags beat everything")
+        let noFile = try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: [:]).load(
+            for: plugin
+        ).config
         #expect(noFile.fetchMessages == 1, "plugin beats built-in default")
     }
 }
 
 @Suite struct ConfigFlagsTests {
     @Test func booleansTakeNoValueAndHaveANoForm() throws {
-        let flags = try ConfigFlags(parsing: ["--pause-with-exponential-backoff", "EchoConsumer", "--no-start-from-beginning", "--fetch-messages", "5"])
-        #expect(flags.consumer == "EchoConsumer")
-        #expect(flags.settings.map { "\($0.key)=\($0.value)" } == [
-            "pause_with_exponential_backoff=true", "start_from_beginning=false", "fetch_messages=5",
+        let flags = try ConfigFlags(parsing: [
+            "--pause-with-exponential-backoff", "EchoConsumer", "--no-start-from-beginning", "--fetch-messages", "5",
         ])
+        #expect(flags.consumer == "EchoConsumer")
+        #expect(
+            flags.settings.map { "\($0.key)=\($0.value)" } == [
+                "pause_with_exponential_backoff=true", "start_from_beginning=false", "fetch_messages=5",
+            ])
     }
 
     @Test func unknownFlagSuggestsTheClosestKey() {
-        #expect(throws: ConfigError.unknownKey(key: "--fetch-mesages", source: .flag("--fetch-mesages"), suggestion: "--fetch-messages")) {
+        #expect(
+            throws: ConfigError.unknownKey(
+                key: "--fetch-mesages", source: .flag("--fetch-mesages"), suggestion: "--fetch-messages")
+        ) {
             try ConfigFlags(parsing: ["EchoConsumer", "--fetch-mesages", "5"])
         }
     }
@@ -191,7 +213,8 @@ import Testing
     let echo = ConsumerDescriptor.forTesting(name: "EchoConsumer", topics: ["events"])
 
     func load(_ environment: [String: String]) throws(ConfigError) -> RacecarConfig {
-        try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: environment).load(for: echo).config
+        try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: environment).load(for: echo)
+            .config
     }
 
     func message(_ environment: [String: String]) -> String {
@@ -204,15 +227,22 @@ import Testing
     }
 
     @Test func negativeTimeoutIsRejected() {
-        #expect(message(["RACECAR_SESSION_TIMEOUT": "-5"]) == "env RACECAR_SESSION_TIMEOUT: invalid value `-5` for `session_timeout`: expected a number of seconds greater than 0")
+        #expect(
+            message(["RACECAR_SESSION_TIMEOUT": "-5"])
+                == "env RACECAR_SESSION_TIMEOUT: invalid value `-5` for `session_timeout`: expected a number of seconds greater than 0"
+        )
     }
 
     @Test func unknownPartitionerIsRejectedWithTheChoices() {
-        #expect(message(["RACECAR_PARTITIONER": "sticky"]).contains("expected one of random, consistent, consistent_random, murmur2"))
+        #expect(
+            message(["RACECAR_PARTITIONER": "sticky"]).contains(
+                "expected one of random, consistent, consistent_random, murmur2"))
     }
 
     @Test func maxPauseTimeoutNeedsExponentialBackoff() {
-        #expect(message(["RACECAR_MAX_PAUSE_TIMEOUT": "60"]).contains("only applies with `pause_with_exponential_backoff: true`"))
+        #expect(
+            message(["RACECAR_MAX_PAUSE_TIMEOUT": "60"]).contains(
+                "only applies with `pause_with_exponential_backoff: true`"))
     }
 
     @Test func emptyBrokersAreRejected() {
@@ -256,20 +286,27 @@ import Testing
 
 @Suite struct PluginPropertyTests {
     @Test func pluginPropertiesAreDefaultsThatOperatorPropertiesOverride() throws {
-        let plugin = ConsumerDescriptor(testName: "EchoConsumer", subscriptions: [
-            .init(topic: "a", startFromBeginning: true, kafkaProperties: ["fetch.min.bytes=1000", "fetch.error.backoff.ms=100"]),
-        ])
-        let loader = ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: ["RACECAR_CONSUMER": "fetch.min.bytes=5"])
+        let plugin = ConsumerDescriptor(
+            testName: "EchoConsumer",
+            subscriptions: [
+                .init(
+                    topic: "a", startFromBeginning: true,
+                    kafkaProperties: ["fetch.min.bytes=1000", "fetch.error.backoff.ms=100"])
+            ])
+        let loader = ConfigLoader(
+            configPath: emptyConfigFile, environmentName: nil, environment: ["RACECAR_CONSUMER": "fetch.min.bytes=5"])
         let configuration = try loader.load(for: plugin).config.consumerConfiguration(groupID: "g")
         #expect(configuration["fetch.min.bytes"] == "5")
         #expect(configuration["fetch.error.backoff.ms"] == "100")
     }
 
     @Test func subscriptionsThatDisagreeAreAnError() {
-        let plugin = ConsumerDescriptor(testName: "EchoConsumer", subscriptions: [
-            .init(topic: "a", startFromBeginning: true, kafkaProperties: ["fetch.min.bytes=1000"]),
-            .init(topic: "b", startFromBeginning: true, kafkaProperties: ["fetch.min.bytes=1"]),
-        ])
+        let plugin = ConsumerDescriptor(
+            testName: "EchoConsumer",
+            subscriptions: [
+                .init(topic: "a", startFromBeginning: true, kafkaProperties: ["fetch.min.bytes=1000"]),
+                .init(topic: "b", startFromBeginning: true, kafkaProperties: ["fetch.min.bytes=1"]),
+            ])
         #expect(throws: ConfigError.self) {
             try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: [:]).load(for: plugin)
         }
@@ -287,7 +324,8 @@ import Testing
             "KAFKA_CLIENT_CERT": "-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n",
             "KAFKA_CLIENT_CERT_KEY": "-----BEGIN RSA PRIVATE KEY-----\nkey\n-----END RSA PRIVATE KEY-----\n",
         ]
-        let (config, _) = try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: environment).load(for: echo)
+        let (config, _) = try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: environment)
+            .load(for: echo)
         #expect(config.brokers == ["b1.example:9096", "b2.example:9096"])
         #expect(config.securityProtocol == "ssl")
         #expect(config.sslVerifyHostname == false)
@@ -300,8 +338,11 @@ import Testing
 
     @Test func missingHerokuVariableIsAClearError() {
         #expect(throws: ConfigError.self) {
-            try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: ["RACECAR_HEROKU": "true", "KAFKA_URL": "kafka+ssl://b:9096"])
-                .load(for: echo)
+            try ConfigLoader(
+                configPath: emptyConfigFile, environmentName: nil,
+                environment: ["RACECAR_HEROKU": "true", "KAFKA_URL": "kafka+ssl://b:9096"]
+            )
+            .load(for: echo)
         }
     }
 }
@@ -345,7 +386,8 @@ import Testing
                 outcomes["valid", default: 0] += 1
             } catch {
                 #expect(!error.description.isEmpty)
-                #expect(error.description.contains(path) || error.description.contains("`"), "error names where: \(error)")
+                #expect(
+                    error.description.contains(path) || error.description.contains("`"), "error names where: \(error)")
                 outcomes["error", default: 0] += 1
             }
         }

@@ -23,7 +23,8 @@ import Testing
     }
 
     @Test func environmentSectionOverridesCommonAndConsumerSectionOverridesBoth() throws {
-        let path = write("""
+        let path = write(
+            """
             common:
               brokers: [common:9092]
               fetch_messages: 10
@@ -75,7 +76,10 @@ import Testing
     @Test func unknownKeySuggestsTheClosestOne() throws {
         let path = write("development:\n  fetch_mesages: 5\n")
         let loader = ConfigLoader(configPath: path, environmentName: nil, environment: [:])
-        #expect(throws: ConfigError.unknownKey(key: "fetch_mesages", source: .file(path: path, line: 2), suggestion: "fetch_messages")) {
+        #expect(
+            throws: ConfigError.unknownKey(
+                key: "fetch_mesages", source: .file(path: path, line: 2), suggestion: "fetch_messages")
+        ) {
             try loader.load(for: echo)
         }
     }
@@ -87,7 +91,10 @@ import Testing
         do {
             _ = try loader.load(for: echo)
         } catch {
-            #expect(error.description == "\(path):2: invalid value `soon` for `offset_commit_interval`: expected a number of seconds greater than 0")
+            #expect(
+                error.description
+                    == "\(path):2: invalid value `soon` for `offset_commit_interval`: expected a number of seconds greater than 0"
+            )
         }
     }
 
@@ -104,7 +111,8 @@ import Testing
     }
 
     @Test func unknownRacecarVariableIsAWarningNotAnError() throws {
-        let loader = ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: ["RACECAR_BROKER": "x:1"])
+        let loader = ConfigLoader(
+            configPath: emptyConfigFile, environmentName: nil, environment: ["RACECAR_BROKER": "x:1"])
         let (_, warnings) = try loader.load(for: echo)
         #expect(warnings == ["ignoring unknown environment variable RACECAR_BROKER; did you mean RACECAR_BROKERS?"])
     }
@@ -127,7 +135,8 @@ import Testing
     }
 
     @Test func mergeKeysAndAnchorsWork() throws {
-        let path = write("""
+        let path = write(
+            """
             common: &base
               client_id: shared
               fetch_messages: 7

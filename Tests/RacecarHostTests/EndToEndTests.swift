@@ -24,13 +24,18 @@ import Testing
     }
 
     func start(_ plugin: String, _ consumer: String, _ extra: [String: String] = [:]) throws -> HostProcess {
-        try HostProcess(["--plugin", plugin, consumer], environment: environment(extra), workingDirectory: workingDirectory)
+        try HostProcess(
+            ["--plugin", plugin, consumer], environment: environment(extra), workingDirectory: workingDirectory)
     }
 
-    func expectAllProcessedInOrder(_ lines: [String], partitions: Int, perPartition: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectAllProcessedInOrder(
+        _ lines: [String], partitions: Int, perPartition: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let offsets = ProcessedLine.offsetsByPartition(lines)
         for partition in 0..<Int32(partitions) {
-            #expect(offsets[partition] == Array(0..<Int64(perPartition)), "partition \(partition)", sourceLocation: sourceLocation)
+            #expect(
+                offsets[partition] == Array(0..<Int64(perPartition)), "partition \(partition)",
+                sourceLocation: sourceLocation)
         }
     }
 
@@ -59,7 +64,8 @@ import Testing
     @Test func batchConsumerProcessesEverythingInBatchesNoLargerThanFetchMessages() async throws {
         try cluster.createTopic("events", partitions: 2)
         try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 30)
-        let host = try start(TestPaths.plugin("ScriptedTestConsumers"), "ScriptedBatchConsumer", ["RACECAR_FETCH_MESSAGES": "4"])
+        let host = try start(
+            TestPaths.plugin("ScriptedTestConsumers"), "ScriptedBatchConsumer", ["RACECAR_FETCH_MESSAGES": "4"])
         let lines = try await host.waitFor("60 messages") { $0.filter { $0.hasPrefix("processed") }.count >= 60 }
         expectAllProcessedInOrder(lines, partitions: 2, perPartition: 30)
         let batchSizes = lines.filter { $0.hasPrefix("batch ") }.compactMap { line in
@@ -75,10 +81,12 @@ import Testing
         try cluster.createTopic("events", partitions: 1)
         try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 25)
         let archive = workingDirectory.appendingPathComponent("archive")
-        let host = try start(TestPaths.plugin("ArchiveEventsConsumer"), "ArchiveEventsConsumer", [
-            "ARCHIVE_DIR": archive.path,
-            "RACECAR_FETCH_MESSAGES": "10",
-        ])
+        let host = try start(
+            TestPaths.plugin("ArchiveEventsConsumer"), "ArchiveEventsConsumer",
+            [
+                "ARCHIVE_DIR": archive.path,
+                "RACECAR_FETCH_MESSAGES": "10",
+            ])
         try await host.waitFor("25 archived messages") { lines in
             lines.compactMap { Int($0.split(separator: " ")[1]) }.reduce(0, +) >= 25
         }
@@ -88,7 +96,9 @@ import Testing
         var archived: [String] = []
         for file in files.sorted(by: { Int($0.split(separator: "-")[2])! < Int($1.split(separator: "-")[2])! }) {
             let parts = file.split(separator: "-")
-            let lines = try String(contentsOf: archive.appendingPathComponent(file), encoding: .utf8).split(separator: "\n").map(String.init)
+            let lines = try String(contentsOf: archive.appendingPathComponent(file), encoding: .utf8).split(
+                separator: "\n"
+            ).map(String.init)
             #expect(lines.count == Int(parts[3])! - Int(parts[2])! + 1, "file name \(file) matches its contents")
             #expect(lines.count <= 10)
             archived += lines
@@ -100,12 +110,16 @@ import Testing
         try cluster.createTopic("pageviews", partitions: 2)
         try cluster.createTopic("pageviews-with-country", partitions: 2)
         let views = (0..<20).map { index in
-            (key: Optional("\(index)"), value: "{\"id\": \(index), \"ip_address\": \"\(index * 12).1.2.3\"}", partition: Int32?.none)
+            (
+                key: Optional("\(index)"), value: "{\"id\": \(index), \"ip_address\": \"\(index * 12).1.2.3\"}",
+                partition: Int32?.none
+            )
         }
         try cluster.produce(topic: "pageviews", messages: views)
         let host = try start(TestPaths.plugin("GeoCodingConsumer"), "GeoCodingConsumer")
         let client = KafkaTestClient(brokers: cluster.bootstrapServers)
-        let outputs = try client.readMessages(topic: "pageviews-with-country", partitions: 2, count: 20, timeout: .seconds(60))
+        let outputs = try client.readMessages(
+            topic: "pageviews-with-country", partitions: 2, count: 20, timeout: .seconds(60))
         #expect(outputs.count == 20)
         #expect(Set(outputs.compactMap(\.key)) == Set((0..<20).map(String.init)))
         #expect(outputs.contains { $0.value == "{\"country\":\"US\",\"id\":10,\"ip_address\":\"120.1.2.3\"}" })
@@ -116,10 +130,12 @@ import Testing
     @Test func failedMessageIsRetriedAfterThePauseWhileOtherPartitionsFlow() async throws {
         try cluster.createTopic("events", partitions: 2)
         try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 10)
-        let host = try start(TestPaths.plugin("ScriptedTestConsumers"), "ScriptedConsumer", [
-            "RACECAR_PAUSE_TIMEOUT": "2",
-            "SCRIPTED_FAIL": "events/0@3",
-        ])
+        let host = try start(
+            TestPaths.plugin("ScriptedTestConsumers"), "ScriptedConsumer",
+            [
+                "RACECAR_PAUSE_TIMEOUT": "2",
+                "SCRIPTED_FAIL": "events/0@3",
+            ])
         try await host.waitFor("the failure") { $0.has("failed events/0@3 retries=0") }
         let lines = try await host.waitFor("both partitions to finish") { lines in
             lines.has("processed events/0@9 retries=0") && lines.has("processed events/1@9 retries=0")
@@ -131,9 +147,15 @@ import Testing
         #expect(otherPartitionDoneAt < retriedAt, "the other partition flowed during the pause")
         let partition0 = lines.compactMap(ProcessedLine.init).filter { $0.partition == 0 }.map(\.offset)
         #expect(partition0 == Array(0...9), "nothing skipped, nothing repeated, in order")
-        #expect(lines.firstIndex { $0.hasPrefix("processed events/0@4 ") }! > lines.firstIndex { $0.hasPrefix("processed events/0@3 retries=1 ") }!)
+        #expect(
+            lines.firstIndex { $0.hasPrefix("processed events/0@4 ") }! > lines.firstIndex {
+                $0.hasPrefix("processed events/0@3 retries=1 ")
+            }!)
         // The Swift error's description reaches the host's log with where it happened.
-        #expect(host.stderr.contains("ScriptedConsumer failed at events/0@3, retries_count 0: scripted failure at events/0@3; retrying in 2 s"))
+        #expect(
+            host.stderr.contains(
+                "ScriptedConsumer failed at events/0@3, retries_count 0: scripted failure at events/0@3; retrying in 2 s"
+            ))
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
     }
@@ -141,7 +163,8 @@ import Testing
     @Test func sigtermCommitsSoARestartResumesWithoutReprocessing() async throws {
         try cluster.createTopic("events", partitions: 2)
         try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 25)
-        let first = try start(TestPaths.plugin("EchoConsumer"), "EchoConsumer", ["RACECAR_OFFSET_COMMIT_INTERVAL": "3600"])
+        let first = try start(
+            TestPaths.plugin("EchoConsumer"), "EchoConsumer", ["RACECAR_OFFSET_COMMIT_INTERVAL": "3600"])
         try await first.waitFor("50 messages") { $0.count >= 50 }
         first.send(SIGTERM)
         #expect(try await first.waitForExit() == 0)
@@ -169,7 +192,8 @@ import Testing
         let seenBefore = first.lines.compactMap(ProcessedLine.init)
 
         let second = try start(TestPaths.plugin("EchoConsumer"), "EchoConsumer")
-        let expected = Set((0..<4).flatMap { partition in (0..<500).map { ProcessedLine("events/\(partition)@\($0)")! } })
+        let expected = Set(
+            (0..<4).flatMap { partition in (0..<500).map { ProcessedLine("events/\(partition)@\($0)")! } })
         try await second.waitFor("every offset", timeout: .seconds(120)) { lines in
             expected.isSubset(of: Set(seenBefore).union(lines.compactMap(ProcessedLine.init)))
         }

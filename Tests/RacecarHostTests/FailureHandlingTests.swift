@@ -13,33 +13,46 @@ import Testing
         cluster = try MockCluster()
     }
 
-    func start(_ consumer: String, _ extra: [String: String] = [:], plugin: String = TestPaths.plugin("ScriptedTestConsumers")) throws -> HostProcess {
+    func start(
+        _ consumer: String, _ extra: [String: String] = [:], plugin: String = TestPaths.plugin("ScriptedTestConsumers")
+    ) throws -> HostProcess {
         let environment = [
             "RACECAR_BROKERS": cluster.bootstrapServers,
             "RACECAR_OFFSET_COMMIT_INTERVAL": "1",
             "RACECAR_MAX_WAIT_TIME": "0.1",
             "RACECAR_SOCKET_TIMEOUT": "10",
         ].merging(extra) { $1 }
-        return try HostProcess(["--plugin", plugin, consumer], environment: environment, workingDirectory: workingDirectory)
+        return try HostProcess(
+            ["--plugin", plugin, consumer], environment: environment, workingDirectory: workingDirectory)
     }
 
     @Test func exponentialBackoffDoublesThePauseUpToTheMaximumAndCountsRetries() async throws {
         try cluster.createTopic("events", partitions: 1)
         try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
-        let host = try start("ScriptedConsumer", [
-            "SCRIPTED_FAIL": "events/0@1", "SCRIPTED_FAIL_TIMES": "3",
-            "RACECAR_PAUSE_TIMEOUT": "0.4", "RACECAR_PAUSE_WITH_EXPONENTIAL_BACKOFF": "true", "RACECAR_MAX_PAUSE_TIMEOUT": "1",
-        ])
+        let host = try start(
+            "ScriptedConsumer",
+            [
+                "SCRIPTED_FAIL": "events/0@1", "SCRIPTED_FAIL_TIMES": "3",
+                "RACECAR_PAUSE_TIMEOUT": "0.4", "RACECAR_PAUSE_WITH_EXPONENTIAL_BACKOFF": "true",
+                "RACECAR_MAX_PAUSE_TIMEOUT": "1",
+            ])
         let lines = try await host.waitFor("the message to succeed") { $0.has("processed events/0@2 retries=0") }
         let attempts = try (0...3).map { retries in
-            try #require(lines.time(of: retries < 3 ? "failed events/0@1 retries=\(retries)" : "processed events/0@1 retries=3"))
+            try #require(
+                lines.time(of: retries < 3 ? "failed events/0@1 retries=\(retries)" : "processed events/0@1 retries=3"))
         }
         let gaps = zip(attempts.dropFirst(), attempts).map { $0 - $1 }
         #expect(gaps[0] >= 380 && gaps[1] >= 780 && gaps[2] >= 980, "pauses of 0.4, 0.8, then capped 1 s: \(gaps)")
         // Resuming can take librdkafka a moment longer, so the cap is checked in the host's decision.
-        #expect(host.stderr.contains("failed at events/0@1, retries_count 0: scripted failure at events/0@1; retrying in 0.4 s"))
-        #expect(host.stderr.contains("failed at events/0@1, retries_count 1: scripted failure at events/0@1; retrying in 0.8 s"))
-        #expect(host.stderr.contains("failed at events/0@1, retries_count 2: scripted failure at events/0@1; retrying in 1 s"),
+        #expect(
+            host.stderr.contains(
+                "failed at events/0@1, retries_count 0: scripted failure at events/0@1; retrying in 0.4 s"))
+        #expect(
+            host.stderr.contains(
+                "failed at events/0@1, retries_count 1: scripted failure at events/0@1; retrying in 0.8 s"))
+        #expect(
+            host.stderr.contains(
+                "failed at events/0@1, retries_count 2: scripted failure at events/0@1; retrying in 1 s"),
             "max_pause_timeout caps the third pause (1.6 s uncapped)")
         #expect(lines.has("processed events/0@2 retries=0"), "retries_count resets after success")
         host.send(SIGTERM)
@@ -53,8 +66,12 @@ import Testing
         let status = try await host.waitForExit()
         #expect(status == 1)
         #expect(host.stderr.contains("stopping because pause_timeout is 0"))
-        #expect(host.lines.has("on_error events/0@3 offsets=3-3 batch=false retries=0 recovery=stop message=scripted failure at events/0@3"))
-        let committed = try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(group: "scripted-consumer", topic: "events", partitions: 1)
+        #expect(
+            host.lines.has(
+                "on_error events/0@3 offsets=3-3 batch=false retries=0 recovery=stop message=scripted failure at events/0@3"
+            ))
+        let committed = try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
+            group: "scripted-consumer", topic: "events", partitions: 1)
         #expect(committed == [0: 3], "the work before the failure was committed, the failed message was not")
     }
 
@@ -62,16 +79,23 @@ import Testing
         try cluster.createTopic("events", partitions: 2)
         try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 5)
         let first = try start("ScriptedConsumer", ["SCRIPTED_FAIL": "events/0@2", "RACECAR_PAUSE_TIMEOUT": "-1"])
-        try await first.waitFor("partition 1") { $0.has("processed events/1@4 retries=0") && $0.has("failed events/0@2 retries=0") }
+        try await first.waitFor("partition 1") {
+            $0.has("processed events/1@4 retries=0") && $0.has("failed events/0@2 retries=0")
+        }
         // Well past any automatic retry: a paused partition must stay paused.
         try await Task.sleep(for: .seconds(2))
         #expect(!first.lines.has("processed events/0@2"))
-        #expect(first.lines.has("on_error events/0@2 offsets=2-2 batch=false retries=0 recovery=pause message=scripted failure at events/0@2"))
+        #expect(
+            first.lines.has(
+                "on_error events/0@2 offsets=2-2 batch=false retries=0 recovery=pause message=scripted failure at events/0@2"
+            ))
         first.send(SIGTERM)
         #expect(try await first.waitForExit() == 0)
 
         let second = try start("ScriptedConsumer")
-        let lines = try await second.waitFor("the paused message after the restart") { $0.has("processed events/0@4 retries=0") }
+        let lines = try await second.waitFor("the paused message after the restart") {
+            $0.has("processed events/0@4 retries=0")
+        }
         #expect(ProcessedLine.offsetsByPartition(lines)[0] == [2, 3, 4])
         second.send(SIGTERM)
         #expect(try await second.waitForExit() == 0)
@@ -80,14 +104,20 @@ import Testing
     @Test func partialBatchFailureRetriesOnlyTheRest() async throws {
         try cluster.createTopic("events", partitions: 1)
         try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 10)
-        let host = try start("ScriptedBatchConsumer", ["SCRIPTED_FAIL": "events/0@5", "RACECAR_PAUSE_TIMEOUT": "0.3", "RACECAR_FETCH_MESSAGES": "10"])
+        let host = try start(
+            "ScriptedBatchConsumer",
+            ["SCRIPTED_FAIL": "events/0@5", "RACECAR_PAUSE_TIMEOUT": "0.3", "RACECAR_FETCH_MESSAGES": "10"])
         let lines = try await host.waitFor("everything") { $0.has("processed events/0@9 retries=1") }
         let processed = lines.compactMap(ProcessedLine.init).map(\.offset)
         #expect(processed == Array(0...9), "0-4 are not repeated after the failure at 5")
         let failure = try #require(lines.first { $0.hasPrefix("on_error events/0@5 ") })
         #expect(failure.contains("batch=true retries=0 recovery=retry message=scripted failure at events/0@5"))
-        let range = try #require(failure.split(separator: " ").first { $0.hasPrefix("offsets=") }?.dropFirst("offsets=".count).split(separator: "-"))
-        #expect(Int(range[0])! <= 5 && Int(range[1])! >= 5 && Int(range[0])! < Int(range[1])!, "the error names the batch's offsets: \(failure)")
+        let range = try #require(
+            failure.split(separator: " ").first { $0.hasPrefix("offsets=") }?.dropFirst("offsets=".count).split(
+                separator: "-"))
+        #expect(
+            Int(range[0])! <= 5 && Int(range[1])! >= 5 && Int(range[0])! < Int(range[1])!,
+            "the error names the batch's offsets: \(failure)")
         #expect(lines.contains { $0.hasPrefix("batch events/0 5-") }, "the retried batch starts at the failed message")
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
@@ -97,15 +127,22 @@ import Testing
         try cluster.createTopic("events", partitions: 1)
         try cluster.createTopic("events-dlq", partitions: 1)
         try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 8)
-        let host = try start("ScriptedConsumer", [
-            "SCRIPTED_FAIL": "events/0@2", "SCRIPTED_FAIL_TIMES": "1000",
-            "RACECAR_PAUSE_TIMEOUT": "0.2", "RACECAR_MAX_RETRIES": "2", "RACECAR_DEAD_LETTER_TOPIC": "events-dlq",
-        ])
+        let host = try start(
+            "ScriptedConsumer",
+            [
+                "SCRIPTED_FAIL": "events/0@2", "SCRIPTED_FAIL_TIMES": "1000",
+                "RACECAR_PAUSE_TIMEOUT": "0.2", "RACECAR_MAX_RETRIES": "2", "RACECAR_DEAD_LETTER_TOPIC": "events-dlq",
+            ])
         let lines = try await host.waitFor("the rest of the partition") { $0.has("processed events/0@7 retries=0") }
-        #expect(lines.filter { $0.hasPrefix("failed events/0@2 ") }.count == 3, "the first attempt and max_retries retries")
-        #expect(lines.has("on_error events/0@2 offsets=2-2 batch=false retries=2 recovery=dead-letter message=scripted failure at events/0@2"))
+        #expect(
+            lines.filter { $0.hasPrefix("failed events/0@2 ") }.count == 3, "the first attempt and max_retries retries")
+        #expect(
+            lines.has(
+                "on_error events/0@2 offsets=2-2 batch=false retries=2 recovery=dead-letter message=scripted failure at events/0@2"
+            ))
         #expect(ProcessedLine.offsetsByPartition(lines)[0] == [0, 1, 3, 4, 5, 6, 7])
-        let dead = try KafkaTestClient(brokers: cluster.bootstrapServers).read(topic: "events-dlq", partitions: 1, count: 1)
+        let dead = try KafkaTestClient(brokers: cluster.bootstrapServers).read(
+            topic: "events-dlq", partitions: 1, count: 1)
         #expect(dead.count == 1)
         #expect(dead.first?.value == "value-0-2")
         #expect(dead.first?.key == "key-2")
@@ -116,7 +153,8 @@ import Testing
         #expect(dead.first?.headers["racecar-consumer"] == "ScriptedConsumer")
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
-        let committed = try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(group: "scripted-consumer", topic: "events", partitions: 1)
+        let committed = try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
+            group: "scripted-consumer", topic: "events", partitions: 1)
         #expect(committed == [0: 8])
     }
 
@@ -133,7 +171,8 @@ import Testing
         #expect(failure.contains("delivery to events-out failed"))
         #expect(failure.contains("not allowed to write to this topic"), "the delivery error is explained: \(failure)")
         #expect(lines.has("processed events/0@0 retries=2"), "the message was retried until its output was delivered")
-        let outputs = try KafkaTestClient(brokers: cluster.bootstrapServers).readMessages(topic: "events-out", partitions: 1, count: 5)
+        let outputs = try KafkaTestClient(brokers: cluster.bootstrapServers).readMessages(
+            topic: "events-out", partitions: 1, count: 5)
         #expect(Set(outputs.compactMap(\.key)) == Set((0..<5).map { "0@\($0)" }), "later messages were delivered too")
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
@@ -143,10 +182,12 @@ import Testing
         try cluster.createTopic("events", partitions: 1)
         try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 6)
         // One message outlasts max_poll_interval; with concurrency 1 nothing polls meanwhile.
-        let host = try start("ScriptedConsumer", [
-            "SCRIPTED_SLOW": "events/0@2:8000", "RACECAR_MAX_POLL_INTERVAL": "6", "RACECAR_SESSION_TIMEOUT": "6",
-            "RACECAR_HEARTBEAT_INTERVAL": "1",
-        ])
+        let host = try start(
+            "ScriptedConsumer",
+            [
+                "SCRIPTED_SLOW": "events/0@2:8000", "RACECAR_MAX_POLL_INTERVAL": "6", "RACECAR_SESSION_TIMEOUT": "6",
+                "RACECAR_HEARTBEAT_INTERVAL": "1",
+            ])
         let lines = try await host.waitFor("every message after the eviction", timeout: .seconds(90)) { lines in
             lines.has("processed events/0@5 retries=0")
         }
@@ -170,7 +211,9 @@ import Testing
     @Test func statisticsHookReceivesLibrdkafkaStatistics() async throws {
         try cluster.createTopic("events", partitions: 1)
         let host = try start("ScriptedStatisticsConsumer", ["RACECAR_STATISTICS_INTERVAL": "0.3"])
-        try await host.waitFor("two statistics documents") { lines in lines.filter { $0.hasPrefix("statistics json=true ") }.count >= 2 }
+        try await host.waitFor("two statistics documents") { lines in
+            lines.filter { $0.hasPrefix("statistics json=true ") }.count >= 2
+        }
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
     }
@@ -205,7 +248,10 @@ import Testing
         try cluster.createTopic("greetings", partitions: 1)
         let racecarctl = TestPaths.products.appendingPathComponent("racecarctl").path
         let single = try await HostProcess.run(
-            ["produce", "-t", "greetings", "-v", "hello", "-k", "k1", "--header", "h=v", "--brokers", cluster.bootstrapServers],
+            [
+                "produce", "-t", "greetings", "-v", "hello", "-k", "k1", "--header", "h=v", "--brokers",
+                cluster.bootstrapServers,
+            ],
             executable: racecarctl
         )
         #expect(single.status == 0, "\(single.stderr)")
@@ -219,7 +265,8 @@ import Testing
         try input.fileHandleForWriting.close()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        let messages = try KafkaTestClient(brokers: cluster.bootstrapServers).read(topic: "greetings", partitions: 1, count: 4)
+        let messages = try KafkaTestClient(brokers: cluster.bootstrapServers).read(
+            topic: "greetings", partitions: 1, count: 4)
         #expect(messages.map(\.value) == ["hello", "one", "two", "three"])
         #expect(messages.first?.key == "k1")
         #expect(messages.first?.headers == ["h": "v"])
@@ -229,7 +276,9 @@ import Testing
         let racecarctl = TestPaths.products.appendingPathComponent("racecarctl").path
         let result = try await HostProcess.run(
             ["produce", "-t", "greetings", "-v", "hello", "--brokers", "127.0.0.1:1"],
-            environment: ["RACECAR_MESSAGE_TIMEOUT": "1", "RACECAR_SOCKET_TIMEOUT": "2", "RACECAR_MAX_WAIT_TIME": "0.5"],
+            environment: [
+                "RACECAR_MESSAGE_TIMEOUT": "1", "RACECAR_SOCKET_TIMEOUT": "2", "RACECAR_MAX_WAIT_TIME": "0.5",
+            ],
             executable: racecarctl
         )
         #expect(result.status == 1)

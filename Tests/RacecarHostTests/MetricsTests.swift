@@ -16,8 +16,12 @@ import Testing
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             address.sin_port = 0
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+            }
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+            }
             var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
             setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             socket = descriptor
@@ -31,7 +35,9 @@ import Testing
             let deadline = ContinuousClock.now + timeout
             while ContinuousClock.now < deadline, !condition(lines) {
                 let count = recv(socket, &buffer, buffer.count, 0)
-                if count > 0 { lines += String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n").map(String.init) }
+                if count > 0 {
+                    lines += String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n").map(String.init)
+                }
             }
             return lines
         }
@@ -48,7 +54,8 @@ import Testing
             ["--plugin", TestPaths.plugin("ScriptedTestConsumers"), "ScriptedConsumer"],
             environment: [
                 "RACECAR_BROKERS": cluster.bootstrapServers, "RACECAR_MAX_WAIT_TIME": "0.1",
-                "RACECAR_DATADOG_ENABLED": "true", "RACECAR_DATADOG_HOST": "127.0.0.1", "RACECAR_DATADOG_PORT": String(agent.port),
+                "RACECAR_DATADOG_ENABLED": "true", "RACECAR_DATADOG_HOST": "127.0.0.1",
+                "RACECAR_DATADOG_PORT": String(agent.port),
                 "RACECAR_DATADOG_NAMESPACE": "test", "RACECAR_DATADOG_TAGS": "env:ci",
                 "SCRIPTED_FAIL": "events/0@2", "RACECAR_PAUSE_TIMEOUT": "0.2",
             ],
@@ -64,7 +71,9 @@ import Testing
         #expect(countOf("test.consumer.messages", in: lines, tags: "\(tags),topic:events,partition:0") == 5)
         #expect(lines.contains("test.consumer.errors:1|c|#\(tags),topic:events,partition:0"), "\(lines)")
         #expect(lines.contains("test.consumer.pauses:1|c|#\(tags),topic:events,partition:0"), "\(lines)")
-        #expect(lines.contains { $0.hasPrefix("test.consumer.process.latency.avg:") && $0.hasSuffix("|g|#\(tags)") }, "\(lines)")
+        #expect(
+            lines.contains { $0.hasPrefix("test.consumer.process.latency.avg:") && $0.hasSuffix("|g|#\(tags)") },
+            "\(lines)")
         #expect(lines.contains("test.consumer.assigned_partitions:1|g|#\(tags)"), "\(lines)")
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)

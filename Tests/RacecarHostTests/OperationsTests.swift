@@ -15,7 +15,10 @@ import Testing
     }
 
     var environment: [String: String] {
-        ["RACECAR_BROKERS": cluster.bootstrapServers, "RACECAR_MAX_WAIT_TIME": "0.1", "RACECAR_OFFSET_COMMIT_INTERVAL": "1"]
+        [
+            "RACECAR_BROKERS": cluster.bootstrapServers, "RACECAR_MAX_WAIT_TIME": "0.1",
+            "RACECAR_OFFSET_COMMIT_INTERVAL": "1",
+        ]
     }
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
@@ -29,7 +32,9 @@ import Testing
         try await host.waitFor("messages") { $0.count >= 3 }
         #expect(try PidFile(path: pidfile).read() == host.pid)
 
-        let second = try await HostProcess.run(["--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--pidfile", pidfile], environment: environment)
+        let second = try await HostProcess.run(
+            ["--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--pidfile", pidfile],
+            environment: environment)
         #expect(second.status == 1)
         #expect(second.stderr.contains("names process \(host.pid), which is still running"))
 
@@ -42,7 +47,10 @@ import Testing
         let pidfile = path("daemon.pid")
         let logfile = path("daemon.log")
         let launcher = try await HostProcess.run(
-            ["--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--daemonize", "--pidfile", pidfile, "--logfile", logfile],
+            [
+                "--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--daemonize", "--pidfile", pidfile,
+                "--logfile", logfile,
+            ],
             environment: environment
         )
         #expect(launcher.status == 0, "the launching process returns at once: \(launcher.stderr)")
@@ -58,7 +66,9 @@ import Testing
         #expect(stop.status == 0, "\(stop.stderr)")
         #expect(kill(pid, 0) != 0, "the daemon has exited")
         #expect(!FileManager.default.fileExists(atPath: pidfile))
-        #expect(try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(group: "echo-consumer", topic: "events", partitions: 1) == [0: 3])
+        #expect(
+            try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
+                group: "echo-consumer", topic: "events", partitions: 1) == [0: 3])
     }
 
     @Test func livenessProbeSucceedsWhileTheHostPollsAndFailsAfterItStops() async throws {
@@ -66,9 +76,13 @@ import Testing
         var settings = environment
         settings["RACECAR_LIVENESS_PROBE_ENABLED"] = "true"
         settings["RACECAR_LIVENESS_PROBE_FILE_PATH"] = probeFile
-        let host = try HostProcess(["--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer"], environment: settings, workingDirectory: directory)
+        let host = try HostProcess(
+            ["--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer"], environment: settings,
+            workingDirectory: directory)
         try await host.waitFor("messages") { $0.count >= 3 }
-        let probeEnvironment = ["RACECAR_LIVENESS_PROBE_FILE_PATH": probeFile, "RACECAR_LIVENESS_PROBE_MAX_INTERVAL": "3"]
+        let probeEnvironment = [
+            "RACECAR_LIVENESS_PROBE_FILE_PATH": probeFile, "RACECAR_LIVENESS_PROBE_MAX_INTERVAL": "3",
+        ]
         let alive = try await HostProcess.run(["liveness-probe"], environment: probeEnvironment, executable: racecarctl)
         #expect(alive.status == 0, "\(alive.stderr)")
         host.send(SIGTERM)

@@ -19,14 +19,18 @@ import Testing
             "RACECAR_SESSION_TIMEOUT": "6",
             "RACECAR_HEARTBEAT_INTERVAL": "1",
         ].merging(extra) { $1 }
-        return try HostProcess(["--plugin", TestPaths.plugin("ScriptedTestConsumers"), consumer], environment: environment, workingDirectory: workingDirectory)
+        return try HostProcess(
+            ["--plugin", TestPaths.plugin("ScriptedTestConsumers"), consumer], environment: environment,
+            workingDirectory: workingDirectory)
     }
 
     /// The instance that printed each processed line, by partition.
     func instances(_ lines: [String]) -> [Int32: Set<String>] {
         var result: [Int32: Set<String>] = [:]
         for line in lines {
-            guard let processed = ProcessedLine(line), let by = line.split(separator: " ").first(where: { $0.hasPrefix("by=") }) else { continue }
+            guard let processed = ProcessedLine(line),
+                let by = line.split(separator: " ").first(where: { $0.hasPrefix("by=") })
+            else { continue }
             result[processed.partition, default: []].insert(String(by))
         }
         return result
@@ -36,7 +40,8 @@ import Testing
     func everyMessageInPartitionOrderWithNoInstanceCalledConcurrently(consumer: String) async throws {
         try cluster.createTopic("events", partitions: 8)
         try cluster.produceNumbered(topic: "events", partitions: 8, perPartition: 150)
-        let host = try start(["RACECAR_CONCURRENCY": "4", "SCRIPTED_SLEEP_MS": "1", "RACECAR_FETCH_MESSAGES": "20"], consumer: consumer)
+        let host = try start(
+            ["RACECAR_CONCURRENCY": "4", "SCRIPTED_SLEEP_MS": "1", "RACECAR_FETCH_MESSAGES": "20"], consumer: consumer)
         let lines = try await host.waitFor("1200 messages") { $0.filter { $0.hasPrefix("processed ") }.count >= 1200 }
         let offsets = ProcessedLine.offsetsByPartition(lines)
         for partition in 0..<Int32(8) {
@@ -49,7 +54,8 @@ import Testing
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
         let committed = try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
-            group: consumer == "ScriptedConsumer" ? "scripted-consumer" : "scripted-batch-consumer", topic: "events", partitions: 8
+            group: consumer == "ScriptedConsumer" ? "scripted-consumer" : "scripted-batch-consumer", topic: "events",
+            partitions: 8
         )
         #expect(committed == Dictionary(uniqueKeysWithValues: (0..<Int32(8)).map { ($0, 150) }))
     }
@@ -90,7 +96,8 @@ import Testing
         #expect(offsets[0] == Array(0..<400))
         #expect(offsets[1] == Array(0..<400))
         #expect(!host.stderr.contains("assignment lost"), "the host kept polling, so it stayed in the group")
-        #expect(host.stderr.contains("messages queued for instance"), "the slow partition's queue filled and it was paused")
+        #expect(
+            host.stderr.contains("messages queued for instance"), "the slow partition's queue filled and it was paused")
         #expect(host.stderr.contains("caught up, resuming"))
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
@@ -104,7 +111,8 @@ import Testing
         let first = try start(environment)
         try await first.waitFor("some progress") { $0.filter { $0.hasPrefix("processed ") }.count >= 200 }
         let second = try start(environment)
-        let expected = Set((0..<6).flatMap { partition in (0..<300).map { ProcessedLine("events/\(partition)@\($0)")! } })
+        let expected = Set(
+            (0..<6).flatMap { partition in (0..<300).map { ProcessedLine("events/\(partition)@\($0)")! } })
         try await second.waitFor("every message across both hosts", timeout: .seconds(120)) { secondLines in
             expected.isSubset(of: Set((first.lines + secondLines).compactMap(ProcessedLine.init)))
         }
@@ -113,7 +121,9 @@ import Testing
         for host in [first, second] {
             let offsets = ProcessedLine.offsetsByPartition(host.lines)
             for (partition, seen) in offsets {
-                #expect(seen == seen.sorted() || Set(seen).count < seen.count, "partition \(partition) in order within a host")
+                #expect(
+                    seen == seen.sorted() || Set(seen).count < seen.count,
+                    "partition \(partition) in order within a host")
             }
         }
         first.send(SIGTERM)

@@ -4,7 +4,9 @@ import Testing
 
 /// Each kind of bad input gives one clear line naming the problem and a non-zero exit.
 @Suite(.timeLimit(.minutes(2))) struct PluginLoadingErrorTests {
-    func expectError(_ arguments: [String], environment: [String: String] = [:], contains expected: [String]) async throws {
+    func expectError(_ arguments: [String], environment: [String: String] = [:], contains expected: [String])
+        async throws
+    {
         let (status, _, stderr) = try await HostProcess.run(arguments, environment: environment)
         #expect(status != 0)
         for text in expected { #expect(stderr.contains(text), "stderr: \(stderr)") }
@@ -12,7 +14,8 @@ import Testing
     }
 
     @Test func missingPluginFile() async throws {
-        try await expectError(["--plugin", "/nonexistent/libNope.so", "Nope"], contains: ["plugin not found: /nonexistent/libNope.so"])
+        try await expectError(
+            ["--plugin", "/nonexistent/libNope.so", "Nope"], contains: ["plugin not found: /nonexistent/libNope.so"])
     }
 
     @Test func fileThatIsNotASharedLibrary() async throws {
@@ -23,17 +26,21 @@ import Testing
 
     @Test func libraryWithoutTheEntrySymbol() async throws {
         let path = try FixturePlugins.path("NO_SYMBOL")
-        try await expectError(["--plugin", path, "FixtureConsumer"], contains: [path, "does not export the entry symbol racecar_plugin_abi_v1"])
+        try await expectError(
+            ["--plugin", path, "FixtureConsumer"],
+            contains: [path, "does not export the entry symbol racecar_plugin_abi_v1"])
     }
 
     @Test func otherMajorABIVersion() async throws {
         let path = try FixturePlugins.path("OTHER_MAJOR")
-        try await expectError(["--plugin", path, "FixtureConsumer"], contains: [path, "plugin ABI 2.0", "speaks ABI 1.0"])
+        try await expectError(
+            ["--plugin", path, "FixtureConsumer"], contains: [path, "plugin ABI 2.0", "speaks ABI 1.0"])
     }
 
     @Test func newerMinorABIVersion() async throws {
         let path = try FixturePlugins.path("NEWER_MINOR")
-        try await expectError(["--plugin", path, "FixtureConsumer"], contains: [path, "plugin ABI 1.1", "upgrade the host"])
+        try await expectError(
+            ["--plugin", path, "FixtureConsumer"], contains: [path, "plugin ABI 1.1", "upgrade the host"])
     }
 
     @Test func initFunctionFails() async throws {
@@ -45,9 +52,11 @@ import Testing
 
     @Test func unknownConsumerListsTheAvailableOnes() async throws {
         let path = TestPaths.plugin("ScriptedTestConsumers")
-        try await expectError(["--plugin", path, "NopeConsumer"], contains: [
-            "has no consumer named NopeConsumer; it offers: ScriptedConsumer, ScriptedBatchConsumer, ScriptedProducingConsumer, ScriptedStatisticsConsumer",
-        ])
+        try await expectError(
+            ["--plugin", path, "NopeConsumer"],
+            contains: [
+                "has no consumer named NopeConsumer; it offers: ScriptedConsumer, ScriptedBatchConsumer, ScriptedProducingConsumer, ScriptedStatisticsConsumer"
+            ])
     }
 
     @Test func unreachableBroker() async throws {

@@ -3,12 +3,13 @@ import Testing
 @testable import RacecarHost
 
 @Suite struct ConsumerGroupNameTests {
-    @Test(arguments: [
-        ("UserBanConsumer", nil, nil, "user-ban-consumer"),
-        ("BaconConsumer", nil, "kevin.", "kevin.bacon-consumer"),
-        ("EchoConsumer", "explicit", "ignored.", "explicit"),
-        ("HTTPConsumer", nil, nil, "httpconsumer"),
-    ] as [(String, String?, String?, String)])
+    @Test(
+        arguments: [
+            ("UserBanConsumer", nil, nil, "user-ban-consumer"),
+            ("BaconConsumer", nil, "kevin.", "kevin.bacon-consumer"),
+            ("EchoConsumer", "explicit", "ignored.", "explicit"),
+            ("HTTPConsumer", nil, nil, "httpconsumer"),
+        ] as [(String, String?, String?, String)])
     func derivesGroupIDLikeRacecar(name: String, explicit: String?, prefix: String?, expected: String) {
         #expect(ConsumerGroupName.derive(consumerName: name, explicit: explicit, prefix: prefix) == expected)
     }
@@ -21,11 +22,14 @@ import Testing
     }
 
     @Test func refusesNewerMinorNamingBothVersions() {
-        #expect(throws: PluginLoadError.incompatibleABI(
-            path: "p.so", pluginMajor: PluginLoader.abiMajor, pluginMinor: PluginLoader.abiMinor + 1,
-            hostMajor: PluginLoader.abiMajor, hostMinor: PluginLoader.abiMinor
-        )) {
-            try PluginLoader.checkCompatibility(major: PluginLoader.abiMajor, minor: PluginLoader.abiMinor + 1, path: "p.so")
+        #expect(
+            throws: PluginLoadError.incompatibleABI(
+                path: "p.so", pluginMajor: PluginLoader.abiMajor, pluginMinor: PluginLoader.abiMinor + 1,
+                hostMajor: PluginLoader.abiMajor, hostMinor: PluginLoader.abiMinor
+            )
+        ) {
+            try PluginLoader.checkCompatibility(
+                major: PluginLoader.abiMajor, minor: PluginLoader.abiMinor + 1, path: "p.so")
         }
     }
 
@@ -45,12 +49,19 @@ import Testing
 
     @Test func exponentialBackoffDoublesUpToTheMaximum() {
         let policy = PausePolicy(pauseTimeout: 2, exponentialBackoff: true, maxPauseTimeout: 10)
-        #expect((1...5).map { policy.decision(afterFailures: $0) } == [.retry(after: 2), .retry(after: 4), .retry(after: 8), .retry(after: 10), .retry(after: 10)])
+        #expect(
+            (1...5).map { policy.decision(afterFailures: $0) } == [
+                .retry(after: 2), .retry(after: 4), .retry(after: 8), .retry(after: 10), .retry(after: 10),
+            ])
         #expect(policy.decision(afterFailures: 10_000) == .retry(after: 10))
     }
 
     @Test func zeroStopsAndMinusOnePausesIndefinitely() {
-        #expect(PausePolicy(pauseTimeout: 0, exponentialBackoff: false, maxPauseTimeout: nil).decision(afterFailures: 1) == .stop)
-        #expect(PausePolicy(pauseTimeout: -1, exponentialBackoff: false, maxPauseTimeout: nil).decision(afterFailures: 1) == .pauseIndefinitely)
+        #expect(
+            PausePolicy(pauseTimeout: 0, exponentialBackoff: false, maxPauseTimeout: nil).decision(afterFailures: 1)
+                == .stop)
+        #expect(
+            PausePolicy(pauseTimeout: -1, exponentialBackoff: false, maxPauseTimeout: nil).decision(afterFailures: 1)
+                == .pauseIndefinitely)
     }
 }

@@ -38,8 +38,9 @@ import Testing
 
         func processBatch(_ messages: MessageBatch) throws {
             for message in messages {
-                seen.append("\(message.partition)@\(message.offset) \(message.key ?? "-") \(message.value ?? "nil") "
-                    + message.headers.map { "\($0.name)=\($0.value ?? "nil")" }.joined(separator: ","))
+                seen.append(
+                    "\(message.partition)@\(message.offset) \(message.key ?? "-") \(message.value ?? "nil") "
+                        + message.headers.map { "\($0.name)=\($0.value ?? "nil")" }.joined(separator: ","))
             }
             log("batch of \(messages.count)", level: .warning)
         }

@@ -7,13 +7,13 @@ import PackageDescription
 let package = Package(
     name: "UserBanConsumer",
     products: [
-        .library(name: "UserBanConsumer", type: .dynamic, targets: ["UserBanConsumer"]),
+        .library(name: "UserBanConsumer", type: .dynamic, targets: ["UserBanConsumer"])
     ],
     dependencies: [
         // In your own project, point this at the racecar-host repository and a version.
-        .package(name: "racecar-host", path: "../.."),
+        .package(name: "racecar-host", path: "../..")
     ],
     targets: [
-        .target(name: "UserBanConsumer", dependencies: [.product(name: "RacecarSDK", package: "racecar-host")]),
+        .target(name: "UserBanConsumer", dependencies: [.product(name: "RacecarSDK", package: "racecar-host")])
     ]
 )

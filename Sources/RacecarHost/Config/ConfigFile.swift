@@ -25,7 +25,11 @@ struct ConfigFile {
             return
         }
         guard let mapping = document.mapping else {
-            throw .unreadableFile(path: path, reason: "line \(document.mark?.line ?? 1): expected a mapping of sections (common, development, production, ...)")
+            throw .unreadableFile(
+                path: path,
+                reason:
+                    "line \(document.mark?.line ?? 1): expected a mapping of sections (common, development, production, ...)"
+            )
         }
         var root: [String: Node] = [:]
         var names: [String] = []
@@ -42,7 +46,8 @@ struct ConfigFile {
         guard let node = root[name] else { return nil }
         if case .scalar(let scalar) = node, scalar.isNull { return [] }
         guard let mapping = node.mapping else {
-            throw .unreadableFile(path: path, reason: "line \(node.mark?.line ?? 0): section `\(name)` must be a mapping of keys")
+            throw .unreadableFile(
+                path: path, reason: "line \(node.mark?.line ?? 0): section `\(name)` must be a mapping of keys")
         }
         return try Self.flatten(mapping, path: path)
     }
@@ -59,9 +64,11 @@ struct ConfigFile {
                 let sources = value.sequence.map { Array($0) } ?? [value]
                 for source in sources {
                     guard let sourceMapping = source.mapping else {
-                        throw .unreadableFile(path: path, reason: "line \(source.mark?.line ?? 0): `<<` must merge a mapping")
+                        throw .unreadableFile(
+                            path: path, reason: "line \(source.mark?.line ?? 0): `<<` must merge a mapping")
                     }
-                    for entry in try flatten(sourceMapping, path: path) where !merged.contains(where: { $0.key == entry.key }) {
+                    for entry in try flatten(sourceMapping, path: path)
+                    where !merged.contains(where: { $0.key == entry.key }) {
                         merged.append(entry)
                     }
                 }

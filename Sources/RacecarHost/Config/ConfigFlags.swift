@@ -17,7 +17,9 @@ public struct ConfigFlags: Sendable {
             index += 1
             guard argument.hasPrefix("--"), argument.count > 2 else {
                 guard consumer == nil else {
-                    throw .invalidValue(key: "consumer", value: "`\(argument)`", source: .flag(argument), expected: "a single consumer name")
+                    throw .invalidValue(
+                        key: "consumer", value: "`\(argument)`", source: .flag(argument),
+                        expected: "a single consumer name")
                 }
                 consumer = argument
                 continue
@@ -30,12 +32,16 @@ public struct ConfigFlags: Sendable {
             }
             var keyName = name.replacingOccurrences(of: "-", with: "_")
             var negated = false
-            if ConfigKey.byName[keyName] == nil, keyName.hasPrefix("no_"), ConfigKey.byName[String(keyName.dropFirst(3))]?.isBoolean == true {
+            if ConfigKey.byName[keyName] == nil, keyName.hasPrefix("no_"),
+                ConfigKey.byName[String(keyName.dropFirst(3))]?.isBoolean == true
+            {
                 keyName = String(keyName.dropFirst(3))
                 negated = true
             }
             guard let key = ConfigKey.byName[keyName] else {
-                let suggestion = ConfigLoader.suggestion(for: keyName).map { "--" + $0.replacingOccurrences(of: "_", with: "-") }
+                let suggestion = ConfigLoader.suggestion(for: keyName).map {
+                    "--" + $0.replacingOccurrences(of: "_", with: "-")
+                }
                 throw .unknownKey(key: "--" + name, source: .flag("--" + name), suggestion: suggestion)
             }
             if key.isBoolean {

@@ -32,7 +32,9 @@ public struct ConfigLoader {
     ///
     /// - Returns: The configuration and warnings to log (unknown `RACECAR_*` variables).
     /// - Throws: ``ConfigError`` naming the source, key and value at fault.
-    public func load(for consumer: ConsumerDescriptor) throws(ConfigError) -> (config: RacecarConfig, warnings: [String]) {
+    public func load(for consumer: ConsumerDescriptor) throws(ConfigError) -> (
+        config: RacecarConfig, warnings: [String]
+    ) {
         try load(consumer: consumer, requireSubscriptions: true)
     }
 
@@ -40,7 +42,8 @@ public struct ConfigLoader {
     /// `logfile`): every source applies, including `consumerName`'s section, but topics are
     /// not required yet.
     public func loadBeforePlugin(consumerName: String) throws(ConfigError) -> RacecarConfig {
-        try load(consumer: ConsumerDescriptor(testName: consumerName, subscriptions: []), requireSubscriptions: false).config
+        try load(consumer: ConsumerDescriptor(testName: consumerName, subscriptions: []), requireSubscriptions: false)
+            .config
     }
 
     /// Loads the configuration for a tool that only produces (`racecarctl produce`): every
@@ -49,7 +52,9 @@ public struct ConfigLoader {
         try load(consumer: nil, requireSubscriptions: false)
     }
 
-    private func load(consumer: ConsumerDescriptor?, requireSubscriptions: Bool) throws(ConfigError) -> (config: RacecarConfig, warnings: [String]) {
+    private func load(consumer: ConsumerDescriptor?, requireSubscriptions: Bool) throws(ConfigError) -> (
+        config: RacecarConfig, warnings: [String]
+    ) {
         var config = RacecarConfig()
         for key in ConfigKey.all { config.sources[key.name] = .builtInDefault }
         if let consumer { applyPluginDefaults(consumer, to: &config) }
@@ -154,7 +159,9 @@ public struct ConfigLoader {
         }
     }
 
-    private func apply(key name: String, node: Node, file: ConfigFile, to config: inout RacecarConfig) throws(ConfigError) {
+    private func apply(key name: String, node: Node, file: ConfigFile, to config: inout RacecarConfig)
+        throws(ConfigError)
+    {
         let source = ConfigSource.file(path: file.path, line: node.mark?.line ?? 0)
         guard let key = ConfigKey.byName[name] else {
             throw .unknownKey(key: name, source: source, suggestion: Self.suggestion(for: name))
@@ -178,7 +185,9 @@ public struct ConfigLoader {
             var items: [String] = []
             for (propertyNode, valueNode) in mapping {
                 guard let property = propertyNode.string, let value = valueNode.string else {
-                    throw .invalidValue(key: name, value: "a nested collection", source: source, expected: "librdkafka property: value pairs")
+                    throw .invalidValue(
+                        key: name, value: "a nested collection", source: source,
+                        expected: "librdkafka property: value pairs")
                 }
                 items.append("\(property)=\(try substitute(value, source: source, key: name))")
             }
@@ -189,7 +198,9 @@ public struct ConfigLoader {
         try set(key, raw, from: source, in: &config)
     }
 
-    private func set(_ key: ConfigKey, _ raw: RawConfigValue, from source: ConfigSource, in config: inout RacecarConfig) throws(ConfigError) {
+    private func set(_ key: ConfigKey, _ raw: RawConfigValue, from source: ConfigSource, in config: inout RacecarConfig)
+        throws(ConfigError)
+    {
         guard key.apply(&config, raw) else {
             let shown: String
             switch raw {
@@ -246,14 +257,16 @@ public struct ConfigLoader {
             )
         }
         if (config.deadLetterTopic == nil) != (config.maxRetries == nil) {
-            throw .conflict("`dead_letter_topic` and `max_retries` go together: set both to send a message that keeps failing "
-                + "to the dead-letter topic, or neither to retry it forever")
+            throw .conflict(
+                "`dead_letter_topic` and `max_retries` go together: set both to send a message that keeps failing "
+                    + "to the dead-letter topic, or neither to retry it forever")
         }
         if let deadLetterTopic = config.deadLetterTopic, config.subscribesTo.contains(deadLetterTopic) {
             throw .conflict("`dead_letter_topic` \(deadLetterTopic) is one of the topics the consumer subscribes to")
         }
         if requireSubscriptions, config.subscribesTo.isEmpty {
-            throw .conflict("the consumer subscribes to no topics: set `subscribes_to` in racecar.yml or RACECAR_SUBSCRIBES_TO")
+            throw .conflict(
+                "the consumer subscribes to no topics: set `subscribes_to` in racecar.yml or RACECAR_SUBSCRIBES_TO")
         }
         var pluginValues: [String: String] = [:]
         for entry in config.pluginConsumerProperties {
@@ -261,14 +274,17 @@ public struct ConfigLoader {
                 throw .conflict("the plugin asks for librdkafka property `\(entry)`, which is not name=value")
             }
             if let other = pluginValues[name], other != value {
-                throw .conflict("the plugin's subscriptions disagree on librdkafka property \(name) (\(other) and \(value)); "
-                    + "set it once in racecar.yml's `consumer` properties")
+                throw .conflict(
+                    "the plugin's subscriptions disagree on librdkafka property \(name) (\(other) and \(value)); "
+                        + "set it once in racecar.yml's `consumer` properties")
             }
             pluginValues[name] = value
         }
         for (key, entries) in [("consumer", config.consumerProperties), ("producer", config.producerProperties)] {
             for entry in entries where RacecarConfig.splitProperty(entry) == nil {
-                throw .invalidValue(key: key, value: "`\(entry)`", source: config.sources[key]!, expected: "librdkafka properties as name=value")
+                throw .invalidValue(
+                    key: key, value: "`\(entry)`", source: config.sources[key]!,
+                    expected: "librdkafka properties as name=value")
             }
         }
         do {

@@ -8,8 +8,10 @@ struct HerokuSettings {
     func apply(to config: inout RacecarConfig) throws(ConfigError) {
         func required(_ name: String) throws(ConfigError) -> String {
             guard let value = environment[name], !value.isEmpty else {
-                throw .heroku("\(name) is not set; the Heroku Kafka add-on provides KAFKA_URL, KAFKA_TRUSTED_CERT, "
-                    + "KAFKA_CLIENT_CERT and KAFKA_CLIENT_CERT_KEY (set heroku: false to configure brokers yourself)")
+                throw .heroku(
+                    "\(name) is not set; the Heroku Kafka add-on provides KAFKA_URL, KAFKA_TRUSTED_CERT, "
+                        + "KAFKA_CLIENT_CERT and KAFKA_CLIENT_CERT_KEY (set heroku: false to configure brokers yourself)"
+                )
             }
             return value
         }
@@ -41,14 +43,23 @@ struct HerokuSettings {
         }
         set(\.brokers, brokers, key: "brokers", variable: "KAFKA_URL", in: &config)
         set(\.securityProtocol, "ssl", key: "security_protocol", variable: "KAFKA_URL", in: &config)
-        set(\.sslCALocation, try write(trustedCert, "trusted-cert.pem"), key: "ssl_ca_location", variable: "KAFKA_TRUSTED_CERT", in: &config)
-        set(\.sslCertificateLocation, try write(clientCert, "client-cert.pem"), key: "ssl_certificate_location", variable: "KAFKA_CLIENT_CERT", in: &config)
-        set(\.sslKeyLocation, try write(clientKey, "client-key.pem"), key: "ssl_key_location", variable: "KAFKA_CLIENT_CERT_KEY", in: &config)
+        set(
+            \.sslCALocation, try write(trustedCert, "trusted-cert.pem"), key: "ssl_ca_location",
+            variable: "KAFKA_TRUSTED_CERT", in: &config)
+        set(
+            \.sslCertificateLocation, try write(clientCert, "client-cert.pem"), key: "ssl_certificate_location",
+            variable: "KAFKA_CLIENT_CERT", in: &config)
+        set(
+            \.sslKeyLocation, try write(clientKey, "client-key.pem"), key: "ssl_key_location",
+            variable: "KAFKA_CLIENT_CERT_KEY", in: &config)
         // Heroku's broker certificates do not name the broker hosts.
         set(\.sslVerifyHostname, false, key: "ssl_verify_hostname", variable: "KAFKA_URL", in: &config)
     }
 
-    private func set<Value>(_ path: WritableKeyPath<RacecarConfig, Value>, _ value: Value, key: String, variable: String, in config: inout RacecarConfig) {
+    private func set<Value>(
+        _ path: WritableKeyPath<RacecarConfig, Value>, _ value: Value, key: String, variable: String,
+        in config: inout RacecarConfig
+    ) {
         switch config.sources[key] {
         case .environment?, .flag?:
             return

@@ -14,7 +14,8 @@ extension RacecarConfig {
                 guard let (name, _) = Self.splitProperty(entry), ConfigKey.isSecretProperty(name) else { return entry }
                 return "\(name)=[redacted]"
             }
-            text += "  librdkafka properties from the plugin: \(shown.joined(separator: ",")) (overridden by `consumer`)\n"
+            text +=
+                "  librdkafka properties from the plugin: \(shown.joined(separator: ",")) (overridden by `consumer`)\n"
         }
         return text
     }

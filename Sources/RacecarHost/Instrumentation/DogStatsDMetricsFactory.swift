@@ -23,7 +23,9 @@ public final class DogStatsDMetricsFactory: MetricsFactory, Sendable {
         hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &result) == 0, let info = result else {
-            throw .invalidValue(key: "datadog_host", value: host, source: .builtInDefault, expected: "a resolvable host name for the Datadog agent")
+            throw .invalidValue(
+                key: "datadog_host", value: host, source: .builtInDefault,
+                expected: "a resolvable host name for the Datadog agent")
         }
         defer { freeaddrinfo(result) }
         address = Data(bytes: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen))
@@ -57,7 +59,9 @@ public final class DogStatsDMetricsFactory: MetricsFactory, Sendable {
         var text = datagram
         text.withUTF8 { bytes in
             address.withUnsafeBytes { raw in
-                _ = sendto(socket, bytes.baseAddress, bytes.count, 0, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
+                _ = sendto(
+                    socket, bytes.baseAddress, bytes.count, 0, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self),
+                    socklen_t(raw.count))
             }
         }
     }

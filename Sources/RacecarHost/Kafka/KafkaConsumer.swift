@@ -83,9 +83,13 @@ final class KafkaConsumer: @unchecked Sendable {
             // which lets one consumer mix start positions per topic.
             let topicConf = rd_kafka_topic_conf_new()!
             var errorText = [CChar](repeating: 0, count: 256)
-            rd_kafka_topic_conf_set(topicConf, "auto.offset.reset", topic.startFromBeginning ? "earliest" : "latest", &errorText, errorText.count)
+            rd_kafka_topic_conf_set(
+                topicConf, "auto.offset.reset", topic.startFromBeginning ? "earliest" : "latest", &errorText,
+                errorText.count)
             guard let topicHandle = rd_kafka_topic_new(handle, topic.name, topicConf) else {
-                throw .operationFailed(operation: "creating topic handle \(topic.name)", message: KafkaError.message(rd_kafka_last_error()))
+                throw .operationFailed(
+                    operation: "creating topic handle \(topic.name)", message: KafkaError.message(rd_kafka_last_error())
+                )
             }
             topicHandles.append(topicHandle)
         }
@@ -94,7 +98,9 @@ final class KafkaConsumer: @unchecked Sendable {
         for topic in topics { rd_kafka_topic_partition_list_add(list, topic.name, RD_KAFKA_PARTITION_UA) }
         let error = rd_kafka_subscribe(handle, list)
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw .operationFailed(operation: "subscribing to \(topics.map(\.name).joined(separator: ", "))", message: KafkaError.message(error))
+            throw .operationFailed(
+                operation: "subscribing to \(topics.map(\.name).joined(separator: ", "))",
+                message: KafkaError.message(error))
         }
     }
 
@@ -194,7 +200,9 @@ final class KafkaConsumer: @unchecked Sendable {
         return code == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(nulTerminated: errorText)
     }
 
-    fileprivate func handleRebalance(_ error: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+    fileprivate func handleRebalance(
+        _ error: rd_kafka_resp_err_t, _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    ) {
         let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
         let changed = [TopicPartition](partitions)
         switch error {
@@ -215,7 +223,9 @@ final class KafkaConsumer: @unchecked Sendable {
             if rd_kafka_assignment_lost(handle) == 0 {
                 commitStoredOffsets()
             } else {
-                logger.warning("assignment lost (session timeout or max_poll_interval exceeded); the group's new owners resume from the last commit")
+                logger.warning(
+                    "assignment lost (session timeout or max_poll_interval exceeded); the group's new owners resume from the last commit"
+                )
             }
             rebalanceListener?.partitionsRevoked(changed)
             if cooperative {
@@ -248,12 +258,14 @@ private func callbackLogger(_ rk: OpaquePointer?) -> Logger? {
     return box.isQuiet.load(ordering: .relaxed) ? nil : box.logger
 }
 
-private let rebalanceCallback: @convention(c) (
-    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
-) -> Void = { rk, error, partitions, opaque in
-    guard let opaque, let partitions else { return }
-    Unmanaged<CallbackBox>.fromOpaque(opaque).takeUnretainedValue().consumer?.handleRebalance(error, partitions)
-}
+private let rebalanceCallback:
+    @convention(c) (
+        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+        UnsafeMutableRawPointer?
+    ) -> Void = { rk, error, partitions, opaque in
+        guard let opaque, let partitions else { return }
+        Unmanaged<CallbackBox>.fromOpaque(opaque).takeUnretainedValue().consumer?.handleRebalance(error, partitions)
+    }
 
 /// Routes librdkafka's own log lines and error events into the host's logger.
 ///

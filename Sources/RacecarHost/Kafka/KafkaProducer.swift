@@ -17,7 +17,8 @@ final class KafkaProducer: @unchecked Sendable {
             guard let message, let opaque = message.pointee._private else { return }
             let tracker = Unmanaged<DeliveryTracker>.fromOpaque(opaque).takeUnretainedValue()
             let error = message.pointee.err
-            tracker.completed(failure: error == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaProducer.explain(error, message))
+            tracker.completed(
+                failure: error == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaProducer.explain(error, message))
         }
         installLogCallbacks(conf)
         var errorText = [CChar](repeating: 0, count: 512)
@@ -164,12 +165,15 @@ final class KafkaProducer: @unchecked Sendable {
     /// Partition counts by topic, for partition keys.
     private let partitionCounts = Mutex<[String: Int32]>([:])
 
-    private func partition(forKey key: UnsafeRawPointer, length: Int, topic: UnsafePointer<CChar>) throws(KafkaError) -> Int32 {
+    private func partition(forKey key: UnsafeRawPointer, length: Int, topic: UnsafePointer<CChar>) throws(KafkaError)
+        -> Int32
+    {
         let name = String(cString: topic)
         let count = try partitionCounts.withLock { counts throws(KafkaError) -> Int32 in
             if let cached = counts[name] { return cached }
             guard let topicHandle = rd_kafka_topic_new(handle, topic, nil) else {
-                throw .operationFailed(operation: "looking up topic \(name)", message: KafkaError.message(rd_kafka_last_error()))
+                throw .operationFailed(
+                    operation: "looking up topic \(name)", message: KafkaError.message(rd_kafka_last_error()))
             }
             defer { rd_kafka_topic_destroy(topicHandle) }
             var metadata: UnsafePointer<rd_kafka_metadata>?
@@ -178,7 +182,8 @@ final class KafkaProducer: @unchecked Sendable {
             guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata, metadata.pointee.topic_cnt > 0,
                 metadata.pointee.topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR
             else {
-                throw .operationFailed(operation: "looking up partitions of \(name)", message: KafkaError.message(error))
+                throw .operationFailed(
+                    operation: "looking up partitions of \(name)", message: KafkaError.message(error))
             }
             let count = metadata.pointee.topics[0].partition_cnt
             counts[name] = count

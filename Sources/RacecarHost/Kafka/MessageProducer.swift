@@ -7,18 +7,23 @@ public final class MessageProducer {
 
     /// Creates a producer from `config` (brokers, security, producer properties).
     public init(config: RacecarConfig) throws(KafkaError) {
-        producer = try KafkaProducer(configuration: config.producerConfiguration(), deliveryTimeout: config.messageTimeout, logger: .init(label: "racecarctl"))
+        producer = try KafkaProducer(
+            configuration: config.producerConfiguration(), deliveryTimeout: config.messageTimeout,
+            logger: .init(label: "racecarctl"))
     }
 
     /// Enqueues one message.
-    public func produce(topic: String, key: String?, value: String, headers: [(name: String, value: String)], partition: Int32?) throws(KafkaError) {
+    public func produce(
+        topic: String, key: String?, value: String, headers: [(name: String, value: String)], partition: Int32?
+    ) throws(KafkaError) {
         // C copies keep every pointer valid for the call without nested closures; librdkafka
         // copies them again, so they are freed right after.
         let topicName = strdup(topic)
         let valueBytes = strdup(value)
         let keyBytes = key.map { strdup($0) }
         let headerStructs = UnsafeMutableBufferPointer<racecar_header>.allocate(capacity: max(headers.count, 1))
-        let headerPointers = UnsafeMutableBufferPointer<UnsafePointer<racecar_header>?>.allocate(capacity: max(headers.count, 1))
+        let headerPointers = UnsafeMutableBufferPointer<UnsafePointer<racecar_header>?>.allocate(
+            capacity: max(headers.count, 1))
         for (index, header) in headers.enumerated() {
             headerStructs[index] = racecar_header(
                 struct_size: MemoryLayout<racecar_header>.size,
@@ -66,5 +71,5 @@ public final class MessageProducer {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -22,7 +22,8 @@ public final class MockCluster: @unchecked Sendable {
         }
         guard let cluster = rd_kafka_handle_mock_cluster(client) else {
             rd_kafka_destroy(client)
-            throw .operationFailed(operation: "starting the mock cluster", message: "librdkafka has no mock cluster support")
+            throw .operationFailed(
+                operation: "starting the mock cluster", message: "librdkafka has no mock cluster support")
         }
         self.client = client
         self.cluster = cluster
@@ -51,7 +52,8 @@ extension MockCluster {
     ///
     /// - Parameter messages: Key and value of each message; `partition` nil lets the
     ///   partitioner choose.
-    public func produce(topic: String, messages: [(key: String?, value: String, partition: Int32?)]) throws(KafkaError) {
+    public func produce(topic: String, messages: [(key: String?, value: String, partition: Int32?)]) throws(KafkaError)
+    {
         for message in messages {
             var values: [rd_kafka_vu_t] = []
             func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {

@@ -8,7 +8,8 @@ extension RacecarConfig {
         var configuration = KafkaConfiguration()
         applyMappedKeys(for: .consumer, to: &configuration)
         if statistics, statisticsInterval > 0 {
-            configuration.set("statistics.interval.ms", milliseconds(statisticsInterval), origin: origin(of: "statistics_interval"))
+            configuration.set(
+                "statistics.interval.ms", milliseconds(statisticsInterval), origin: origin(of: "statistics_interval"))
         }
         configuration.set("group.id", groupID, origin: "the consumer's group id")
         // Offsets are stored by the host only after processing succeeded, and committed by the
@@ -17,7 +18,8 @@ extension RacecarConfig {
         configuration.set("enable.auto.commit", "false")
         for entry in pluginConsumerProperties {
             guard let (name, value) = Self.splitProperty(entry) else { continue }
-            configuration.set(name, value, origin: "the plugin's subscriptions", isSecret: ConfigKey.isSecretProperty(name))
+            configuration.set(
+                name, value, origin: "the plugin's subscriptions", isSecret: ConfigKey.isSecretProperty(name))
         }
         applyRawProperties(consumerProperties, key: "consumer", to: &configuration)
         return configuration
@@ -54,6 +56,8 @@ extension RacecarConfig {
     /// Splits a raw `name=value` librdkafka property.
     static func splitProperty(_ entry: String) -> (name: String, value: String)? {
         guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else { return nil }
-        return (String(entry[..<equals]).trimmingCharacters(in: .whitespaces), String(entry[entry.index(after: equals)...]))
+        return (
+            String(entry[..<equals]).trimmingCharacters(in: .whitespaces), String(entry[entry.index(after: equals)...])
+        )
     }
 }

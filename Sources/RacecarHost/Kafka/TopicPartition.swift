@@ -24,7 +24,9 @@ extension Array where Element == TopicPartition {
 }
 
 /// Builds a librdkafka partition list; the caller destroys it.
-func makePartitionList(_ partitions: [(TopicPartition, offset: Int64?)]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+func makePartitionList(_ partitions: [(TopicPartition, offset: Int64?)]) -> UnsafeMutablePointer<
+    rd_kafka_topic_partition_list_t
+> {
     let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
     for (partition, offset) in partitions {
         let element = rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)!

@@ -55,20 +55,24 @@ public struct ConsumerDescriptor: Sendable {
             }
             let subscription = readExtensible(subscriptionPointer)
             guard let topic = subscription.topic else {
-                throw .invalidDescriptor(path: pluginPath, reason: "consumer \(name) has a subscription without a topic")
+                throw .invalidDescriptor(
+                    path: pluginPath, reason: "consumer \(name) has a subscription without a topic")
             }
             var properties: [String] = []
             for propertyIndex in 0..<subscription.kafka_property_count {
                 guard let property = subscription.kafka_properties?[propertyIndex] else {
-                    throw .invalidDescriptor(path: pluginPath, reason: "consumer \(name) has a null librdkafka property on \(String(cString: topic))")
+                    throw .invalidDescriptor(
+                        path: pluginPath,
+                        reason: "consumer \(name) has a null librdkafka property on \(String(cString: topic))")
                 }
                 properties.append(String(cString: property))
             }
-            subscriptions.append(Subscription(
-                topic: String(cString: topic),
-                startFromBeginning: subscription.start_from_beginning != 0,
-                kafkaProperties: properties
-            ))
+            subscriptions.append(
+                Subscription(
+                    topic: String(cString: topic),
+                    startFromBeginning: subscription.start_from_beginning != 0,
+                    kafkaProperties: properties
+                ))
         }
         self.name = name
         self.subscriptions = subscriptions

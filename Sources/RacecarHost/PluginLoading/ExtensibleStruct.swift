@@ -6,7 +6,8 @@ import CRacecarPlugin
 func readExtensible<Struct>(_ pointer: UnsafePointer<Struct>) -> Struct {
     let declaredSize = UnsafeRawPointer(pointer).load(as: Int.self)
     let byteCount = min(max(declaredSize, 0), MemoryLayout<Struct>.size)
-    let copy = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<Struct>.size, alignment: MemoryLayout<Struct>.alignment)
+    let copy = UnsafeMutableRawPointer.allocate(
+        byteCount: MemoryLayout<Struct>.size, alignment: MemoryLayout<Struct>.alignment)
     defer { copy.deallocate() }
     copy.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<Struct>.size)
     copy.copyMemory(from: pointer, byteCount: byteCount)

@@ -10,13 +10,13 @@ public struct LoadedPlugin: Sendable {
     /// The Swift toolchain this host was built with, in the SDK's notation.
     static let hostToolchain: String = {
         #if compiler(>=6.4)
-        "swift-6.4+"
+            "swift-6.4+"
         #elseif compiler(>=6.3)
-        "swift-6.3"
+            "swift-6.3"
         #elseif compiler(>=6.2)
-        "swift-6.2"
+            "swift-6.2"
         #else
-        "swift-6.1-or-older"
+            "swift-6.1-or-older"
         #endif
     }()
 

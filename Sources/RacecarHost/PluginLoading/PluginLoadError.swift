@@ -29,7 +29,8 @@ public enum PluginLoadError: Error, Equatable, CustomStringConvertible {
         case .noDescriptor(let path, let symbol):
             return "plugin \(path): \(symbol)() returned no descriptor"
         case .incompatibleABI(let path, let pluginMajor, let pluginMinor, let hostMajor, let hostMinor):
-            let advice = pluginMajor == hostMajor
+            let advice =
+                pluginMajor == hostMajor
                 ? "it needs a newer racecar-host; upgrade the host"
                 : "rebuild the plugin against SDK ABI \(hostMajor).x"
             return "plugin \(path) was built for plugin ABI \(pluginMajor).\(pluginMinor), "

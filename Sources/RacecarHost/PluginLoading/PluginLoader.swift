@@ -1,7 +1,7 @@
 import CRacecarPlugin
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Loads consumer plugins: opens the library, checks its ABI descriptor before running any
@@ -12,9 +12,10 @@ public enum PluginLoader {
     public static let abiMinor = UInt32(RACECAR_ABI_MINOR)
 
     private typealias DescriptorFunction = @convention(c) () -> UnsafePointer<racecar_plugin_descriptor>?
-    private typealias InitFunction = @convention(c) (
-        UnsafePointer<racecar_host_api>?, UnsafeMutablePointer<racecar_error_buffer>?
-    ) -> racecar_status
+    private typealias InitFunction =
+        @convention(c) (
+            UnsafePointer<racecar_host_api>?, UnsafeMutablePointer<racecar_error_buffer>?
+        ) -> racecar_status
 
     /// Loads the plugin at `path`.
     ///
@@ -65,7 +66,8 @@ public enum PluginLoader {
     /// Refuses another major version, or a newer minor than this host knows.
     static func checkCompatibility(major: UInt32, minor: UInt32, path: String) throws(PluginLoadError) {
         guard major == abiMajor, minor <= abiMinor else {
-            throw .incompatibleABI(path: path, pluginMajor: major, pluginMinor: minor, hostMajor: abiMajor, hostMinor: abiMinor)
+            throw .incompatibleABI(
+                path: path, pluginMajor: major, pluginMinor: minor, hostMajor: abiMajor, hostMinor: abiMinor)
         }
     }
 }

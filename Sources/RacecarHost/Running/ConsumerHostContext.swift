@@ -45,7 +45,9 @@ final class ConsumerHostContext: Sendable {
 
     /// Copies `message` to `topic` with `headers` added and waits for the broker; returns
     /// why it failed, if it did.
-    func sendToDeadLetter(_ message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String, headers: [(name: String, value: String)]) -> String? {
+    func sendToDeadLetter(
+        _ message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String, headers: [(name: String, value: String)]
+    ) -> String? {
         do {
             let producer = try producer.get()
             try producer.produceCopy(of: message, to: topic, extraHeaders: headers, tracker: deadLetters)

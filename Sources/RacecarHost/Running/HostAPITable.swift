@@ -7,46 +7,49 @@ enum HostAPITable {
     /// Written once, then only read.
     nonisolated(unsafe) static let shared: UnsafePointer<racecar_host_api> = {
         let table = UnsafeMutablePointer<racecar_host_api>.allocate(capacity: 1)
-        table.initialize(to: racecar_host_api(
-            struct_size: MemoryLayout<racecar_host_api>.size,
-            produce: produce,
-            deliver: deliver,
-            log: log
-        ))
+        table.initialize(
+            to: racecar_host_api(
+                struct_size: MemoryLayout<racecar_host_api>.size,
+                produce: produce,
+                deliver: deliver,
+                log: log
+            ))
         return UnsafePointer(table)
     }()
 
     private static let pluginLogger = Logger(label: "racecar.plugin")
 
-    private static let produce: @convention(c) (
-        OpaquePointer?, UnsafePointer<racecar_produce_request>?, UnsafeMutablePointer<racecar_error_buffer>?
-    ) -> racecar_status = { host, request, error in
-        guard let context = ConsumerHostContext.from(host), let request else {
-            error?.write("produce needs the host handle passed to create and a request")
-            return RACECAR_ERROR
+    private static let produce:
+        @convention(c) (
+            OpaquePointer?, UnsafePointer<racecar_produce_request>?, UnsafeMutablePointer<racecar_error_buffer>?
+        ) -> racecar_status = { host, request, error in
+            guard let context = ConsumerHostContext.from(host), let request else {
+                error?.write("produce needs the host handle passed to create and a request")
+                return RACECAR_ERROR
+            }
+            do {
+                try context.produce(readExtensible(request))
+                return RACECAR_OK
+            } catch let failure {
+                error?.write("\(failure)")
+                return RACECAR_ERROR
+            }
         }
-        do {
-            try context.produce(readExtensible(request))
-            return RACECAR_OK
-        } catch let failure {
-            error?.write("\(failure)")
-            return RACECAR_ERROR
-        }
-    }
 
-    private static let deliver: @convention(c) (
-        OpaquePointer?, UnsafeMutablePointer<racecar_error_buffer>?
-    ) -> racecar_status = { host, error in
-        guard let context = ConsumerHostContext.from(host) else {
-            error?.write("deliver needs the host handle passed to create")
-            return RACECAR_ERROR
+    private static let deliver:
+        @convention(c) (
+            OpaquePointer?, UnsafeMutablePointer<racecar_error_buffer>?
+        ) -> racecar_status = { host, error in
+            guard let context = ConsumerHostContext.from(host) else {
+                error?.write("deliver needs the host handle passed to create")
+                return RACECAR_ERROR
+            }
+            if let failure = context.deliver() {
+                error?.write(failure)
+                return RACECAR_ERROR
+            }
+            return RACECAR_OK
         }
-        if let failure = context.deliver() {
-            error?.write(failure)
-            return RACECAR_ERROR
-        }
-        return RACECAR_OK
-    }
 
     private static let log: @convention(c) (OpaquePointer?, racecar_log_level, UnsafePointer<CChar>?) -> Void = {
         host, level, message in
@@ -69,13 +72,17 @@ extension UnsafeMutablePointer where Pointee == racecar_error_buffer {
         let buffer = readExtensible(UnsafePointer(self))
         guard buffer.capacity > 0, let destination = buffer.message else { return }
         let bytes = Array(text.utf8.prefix(buffer.capacity - 1))
-        bytes.withUnsafeBytes { UnsafeMutableRawPointer(destination).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        bytes.withUnsafeBytes {
+            UnsafeMutableRawPointer(destination).copyMemory(from: $0.baseAddress!, byteCount: bytes.count)
+        }
         destination[bytes.count] = 0
     }
 }
 
 /// Runs `body` with a fresh error buffer and copies what it wrote into `message`.
-func withErrorBuffer(capturing message: inout String, _ body: (UnsafeMutablePointer<racecar_error_buffer>) -> racecar_status) -> racecar_status {
+func withErrorBuffer(
+    capturing message: inout String, _ body: (UnsafeMutablePointer<racecar_error_buffer>) -> racecar_status
+) -> racecar_status {
     var storage = [CChar](repeating: 0, count: 1024)
     let status = storage.withUnsafeMutableBufferPointer { characters in
         var buffer = racecar_error_buffer(

@@ -115,7 +115,9 @@ final class PartitionWorker: @unchecked Sendable {
             errorText[0] = 0
             let started = metrics == nil ? 0 : monotonicNanoseconds()
             let status = errorText.withUnsafeMutableBufferPointer { text in
-                var buffer = racecar_error_buffer(struct_size: MemoryLayout<racecar_error_buffer>.size, message: text.baseAddress, capacity: text.count)
+                var buffer = racecar_error_buffer(
+                    struct_size: MemoryLayout<racecar_error_buffer>.size, message: text.baseAddress,
+                    capacity: text.count)
                 return process(instance, messages.pointers[0], &buffer)
             }
             metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: 1, isBatch: false)
@@ -154,7 +156,9 @@ final class PartitionWorker: @unchecked Sendable {
             errorText[0] = 0
             let started = metrics == nil ? 0 : monotonicNanoseconds()
             let status = errorText.withUnsafeMutableBufferPointer { text in
-                var buffer = racecar_error_buffer(struct_size: MemoryLayout<racecar_error_buffer>.size, message: text.baseAddress, capacity: text.count)
+                var buffer = racecar_error_buffer(
+                    struct_size: MemoryLayout<racecar_error_buffer>.size, message: text.baseAddress,
+                    capacity: text.count)
                 return processBatch(instance, messages.pointers, count, &processed, &buffer)
             }
             metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: count, isBatch: true)
@@ -177,7 +181,11 @@ final class PartitionWorker: @unchecked Sendable {
                 continue
             }
             let failed = run[batchStart + processed]
-            guard fail(at: failed, partition: partition, reason: failure, batch: (run[batchStart], run[batchStart + count - 1])) else { return }
+            guard
+                fail(
+                    at: failed, partition: partition, reason: failure,
+                    batch: (run[batchStart], run[batchStart + count - 1]))
+            else { return }
             batchStart += processed + 1
         }
     }
@@ -212,14 +220,18 @@ final class PartitionWorker: @unchecked Sendable {
         failures[ref] = consecutive
         metrics?.failed(partition)
         let range = batch.map { " (batch \($0.first.pointee.offset)-\($0.last.pointee.offset))" } ?? ""
-        let failure = "\(consumer.name) failed at \(partition)@\(offset)\(range), retries_count \(consecutive - 1): \(reason)"
+        let failure =
+            "\(consumer.name) failed at \(partition)@\(offset)\(range), retries_count \(consecutive - 1): \(reason)"
         func report(_ recovery: Int32) {
             notifyError(message, reason: reason, batch: batch, retries: consecutive - 1, recovery: recovery)
         }
 
         if let maxRetries = config.maxRetries, let deadLetterTopic = config.deadLetterTopic, consecutive > maxRetries {
-            if let problem = sendToDeadLetter(message, topic: deadLetterTopic, reason: reason, retries: consecutive - 1) {
-                context.logger.error("\(failure); sending it to dead-letter topic \(deadLetterTopic) failed (\(problem)), so it is retried")
+            if let problem = sendToDeadLetter(message, topic: deadLetterTopic, reason: reason, retries: consecutive - 1)
+            {
+                context.logger.error(
+                    "\(failure); sending it to dead-letter topic \(deadLetterTopic) failed (\(problem)), so it is retried"
+                )
             } else {
                 context.logger.error("\(failure); sent to dead-letter topic \(deadLetterTopic), moving on")
                 report(RACECAR_RECOVERY_DEAD_LETTER)
@@ -253,15 +265,17 @@ final class PartitionWorker: @unchecked Sendable {
     /// saying where it came from and why; returns why that failed, if it did.
     private func sendToDeadLetter(_ message: MessagePointer, topic: String, reason: String, retries: Int) -> String? {
         let origin = TopicPartition(message)
-        return context.sendToDeadLetter(message, topic: topic, headers: [
-            ("racecar-original-topic", origin.topic),
-            ("racecar-original-partition", String(origin.partition)),
-            ("racecar-original-offset", String(message.pointee.offset)),
-            ("racecar-consumer", consumer.name),
-            ("racecar-group-id", groupID),
-            ("racecar-error", reason),
-            ("racecar-retries", String(retries)),
-        ])
+        return context.sendToDeadLetter(
+            message, topic: topic,
+            headers: [
+                ("racecar-original-topic", origin.topic),
+                ("racecar-original-partition", String(origin.partition)),
+                ("racecar-original-offset", String(message.pointee.offset)),
+                ("racecar-consumer", consumer.name),
+                ("racecar-group-id", groupID),
+                ("racecar-error", reason),
+                ("racecar-retries", String(retries)),
+            ])
     }
 
     /// Tells the plugin's `on_error` hook about a failure.
@@ -331,7 +345,8 @@ private func withTopicPartitions(
     _ body: (UnsafePointer<UnsafePointer<racecar_topic_partition>?>, Int) -> Void
 ) {
     let structs = UnsafeMutableBufferPointer<racecar_topic_partition>.allocate(capacity: max(partitions.count, 1))
-    let pointers = UnsafeMutableBufferPointer<UnsafePointer<racecar_topic_partition>?>.allocate(capacity: max(partitions.count, 1))
+    let pointers = UnsafeMutableBufferPointer<UnsafePointer<racecar_topic_partition>?>.allocate(
+        capacity: max(partitions.count, 1))
     for (index, partition) in partitions.enumerated() {
         structs[index] = racecar_topic_partition(
             struct_size: MemoryLayout<racecar_topic_partition>.size,

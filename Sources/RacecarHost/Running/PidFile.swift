@@ -34,7 +34,9 @@ public struct PidFile: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(path: path, reason: "no such file, or no permission")
         }
-        guard let pid = Int32(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else {
+        guard let pid = Int32(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
+            pid > 0
+        else {
             throw .unreadable(path: path, reason: "it does not hold a process id")
         }
         return pid

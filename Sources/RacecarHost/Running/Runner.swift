@@ -53,12 +53,15 @@ public final class Runner {
     ///
     /// - Throws: ``RunnerError`` when librdkafka refuses the configuration, no broker answers,
     ///   or the plugin's `create` fails.
-    public init(consumer: ConsumerDescriptor, config: RacecarConfig, logger: Logger, shutdown: ShutdownSignal) throws(RunnerError) {
+    public init(consumer: ConsumerDescriptor, config: RacecarConfig, logger: Logger, shutdown: ShutdownSignal)
+        throws(RunnerError)
+    {
         self.consumer = consumer
         self.config = config
         self.logger = logger
         self.shutdown = shutdown
-        self.groupID = ConsumerGroupName.derive(consumerName: consumer.name, explicit: config.groupID, prefix: config.groupIDPrefix)
+        self.groupID = ConsumerGroupName.derive(
+            consumerName: consumer.name, explicit: config.groupID, prefix: config.groupIDPrefix)
         self.commitInterval = .milliseconds(Int64(config.offsetCommitInterval * 1000))
         self.ledger = config.offsetCommitOnIdle ? OffsetLedger() : nil
         self.metrics = config.datadogEnabled ? ConsumerMetrics(consumer: consumer.name, groupID: groupID) : nil
@@ -68,7 +71,8 @@ public final class Runner {
             liveness = LivenessProbe(path: config.livenessProbeFilePath, maxInterval: config.livenessProbeMaxInterval)
         }
         do {
-            let configuration = config.consumerConfiguration(groupID: groupID, statistics: consumer.vtable.on_statistics != nil)
+            let configuration = config.consumerConfiguration(
+                groupID: groupID, statistics: consumer.vtable.on_statistics != nil)
             kafka = try KafkaConsumer(configuration: configuration, logger: logger)
             try kafka.checkBrokersReachable(
                 brokers: config.brokers.joined(separator: ","),
@@ -81,14 +85,16 @@ public final class Runner {
         let messageTimeout = config.messageTimeout
         let producerLogger = logger
         let producer = SharedProducer { () throws(KafkaError) in
-            try KafkaProducer(configuration: producerConfiguration, deliveryTimeout: messageTimeout, logger: producerLogger)
+            try KafkaProducer(
+                configuration: producerConfiguration, deliveryTimeout: messageTimeout, logger: producerLogger)
         }
         var workers: [PartitionWorker] = []
         for index in 0..<config.concurrency {
-            workers.append(try PartitionWorker(
-                index: index, consumer: consumer, config: config, groupID: groupID, logger: logger, kafka: kafka,
-                inbox: inbox, shutdown: shutdown, producer: producer, ledger: ledger, metrics: metrics
-            ))
+            workers.append(
+                try PartitionWorker(
+                    index: index, consumer: consumer, config: config, groupID: groupID, logger: logger, kafka: kafka,
+                    inbox: inbox, shutdown: shutdown, producer: producer, ledger: ledger, metrics: metrics
+                ))
         }
         self.workers = workers
         self.threads = config.concurrency > 1 ? workers.map(WorkerThread.init) : []
@@ -103,7 +109,11 @@ public final class Runner {
         let topics = config.subscribesTo.map { topic in
             let compiled = consumer.subscriptions.first { $0.topic == topic }
             let operatorChose = config.sources["start_from_beginning"] != .plugin
-            return (name: topic, startFromBeginning: operatorChose ? config.startFromBeginning : compiled?.startFromBeginning ?? config.startFromBeginning)
+            return (
+                name: topic,
+                startFromBeginning: operatorChose
+                    ? config.startFromBeginning : compiled?.startFromBeginning ?? config.startFromBeginning
+            )
         }
         do {
             try kafka.subscribe(topics)
@@ -112,7 +122,8 @@ public final class Runner {
         }
         threads.forEach { $0.start() }
         let parallel = threads.isEmpty ? "" : " with \(threads.count) instances"
-        logger.info("\(consumer.name) consuming \(topics.map(\.name).joined(separator: ", ")) as group \(groupID)\(parallel)")
+        logger.info(
+            "\(consumer.name) consuming \(topics.map(\.name).joined(separator: ", ")) as group \(groupID)\(parallel)")
 
         var kafkaFailure: String?
         while !shutdown.isRequested {
@@ -193,7 +204,9 @@ public final class Runner {
                 if queued > queueHighWater {
                     let topicPartition = partition.topicPartition
                     if flowPaused.updateValue(partition, forKey: topicPartition) == nil, pauses[topicPartition] == nil {
-                        logger.debug("\(topicPartition): \(queued) messages queued for instance \(owner), pausing until it catches up")
+                        logger.debug(
+                            "\(topicPartition): \(queued) messages queued for instance \(owner), pausing until it catches up"
+                        )
                         kafka.pause(topicPartition)
                     }
                 }

@@ -60,7 +60,9 @@ public final class ShutdownSignal: Sendable {
                     let milliseconds = signal.timeoutMilliseconds.load(ordering: .relaxed)
                     if milliseconds > 0 { stopDeadline = .now + .milliseconds(milliseconds) }
                 }
-                if let deadline = stopDeadline, ContinuousClock.now >= deadline, !signal.finished.load(ordering: .relaxed) {
+                if let deadline = stopDeadline, ContinuousClock.now >= deadline,
+                    !signal.finished.load(ordering: .relaxed)
+                {
                     exitNow("the in-flight work did not finish within shutdown_timeout; exiting without committing it")
                 }
             }

@@ -31,11 +31,12 @@ final class Script: @unchecked Sendable {
         failures = Set((environment["SCRIPTED_FAIL"] ?? "").split(separator: ",").map(String.init))
         failTimes = Int(environment["SCRIPTED_FAIL_TIMES"] ?? "") ?? 1
         sleepMicroseconds = UInt32(environment["SCRIPTED_SLEEP_MS"] ?? "").map { $0 * 1000 } ?? 0
-        slow = Dictionary(uniqueKeysWithValues: (environment["SCRIPTED_SLOW"] ?? "").split(separator: ",").compactMap { entry in
-            let parts = entry.split(separator: ":")
-            guard parts.count == 2, let milliseconds = UInt32(parts[1]) else { return nil }
-            return (String(parts[0]), milliseconds * 1000)
-        })
+        slow = Dictionary(
+            uniqueKeysWithValues: (environment["SCRIPTED_SLOW"] ?? "").split(separator: ",").compactMap { entry in
+                let parts = entry.split(separator: ":")
+                guard parts.count == 2, let milliseconds = UInt32(parts[1]) else { return nil }
+                return (String(parts[0]), milliseconds * 1000)
+            })
         instance = Self.instances.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
@@ -95,8 +96,10 @@ final class ScriptedConsumer: Consumer {
     }
 
     func onError(_ error: ProcessingError) {
-        script.emit("on_error \(error.topic)/\(error.partition)@\(error.offset) offsets=\(error.offsets.lowerBound)-\(error.offsets.upperBound) "
-            + "batch=\(error.isBatch) retries=\(error.retriesCount) recovery=\(error.recovery.name) message=\(error.message)")
+        script.emit(
+            "on_error \(error.topic)/\(error.partition)@\(error.offset) offsets=\(error.offsets.lowerBound)-\(error.offsets.upperBound) "
+                + "batch=\(error.isBatch) retries=\(error.retriesCount) recovery=\(error.recovery.name) message=\(error.message)"
+        )
     }
 
     func partitionsAssigned(_ partitions: [TopicPartition]) {
@@ -115,12 +118,16 @@ final class ScriptedProducingConsumer: Consumer {
     private let outputTopic = ProcessInfo.processInfo.environment["SCRIPTED_OUTPUT_TOPIC"] ?? "events-out"
 
     func process(_ message: Message) throws {
-        try produce(message.value, topic: outputTopic, key: "\(message.partition)@\(message.offset)", headers: [("source", message.topic)])
+        try produce(
+            message.value, topic: outputTopic, key: "\(message.partition)@\(message.offset)",
+            headers: [("source", message.topic)])
         try script.handle(message)
     }
 
     func onError(_ error: ProcessingError) {
-        script.emit("on_error \(error.topic)/\(error.partition)@\(error.offset) retries=\(error.retriesCount) message=\(error.message)")
+        script.emit(
+            "on_error \(error.topic)/\(error.partition)@\(error.offset) retries=\(error.retriesCount) message=\(error.message)"
+        )
     }
 }
 
@@ -159,12 +166,16 @@ final class ScriptedBatchConsumer: BatchConsumer {
     }
 
     func onError(_ error: ProcessingError) {
-        script.emit("on_error \(error.topic)/\(error.partition)@\(error.offset) offsets=\(error.offsets.lowerBound)-\(error.offsets.upperBound) "
-            + "batch=\(error.isBatch) retries=\(error.retriesCount) recovery=\(error.recovery.name) message=\(error.message)")
+        script.emit(
+            "on_error \(error.topic)/\(error.partition)@\(error.offset) offsets=\(error.offsets.lowerBound)-\(error.offsets.upperBound) "
+                + "batch=\(error.isBatch) retries=\(error.retriesCount) recovery=\(error.recovery.name) message=\(error.message)"
+        )
     }
 }
 
 @_cdecl("racecar_plugin_abi_v1")
 public func racecarPlugin() -> UnsafeRawPointer {
-    RacecarPlugin.export(ScriptedConsumer.self, ScriptedBatchConsumer.self, ScriptedProducingConsumer.self, ScriptedStatisticsConsumer.self)
+    RacecarPlugin.export(
+        ScriptedConsumer.self, ScriptedBatchConsumer.self, ScriptedProducingConsumer.self,
+        ScriptedStatisticsConsumer.self)
 }

@@ -13,8 +13,11 @@ enum FixturePlugins {
         let output = directory.appendingPathComponent("libfixture_\(name).so").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["cc", "-shared", "-fPIC", "-Wall", "-Werror",
-            "-I", TestPaths.repository.appendingPathComponent("SDK/CRacecarPlugin/include").path]
+        process.arguments =
+            [
+                "cc", "-shared", "-fPIC", "-Wall", "-Werror",
+                "-I", TestPaths.repository.appendingPathComponent("SDK/CRacecarPlugin/include").path,
+            ]
             + (variant.map { ["-DVARIANT_\($0)"] } ?? [])
             + [TestPaths.repository.appendingPathComponent("Tests/Fixtures/abi_variants.c").path, "-o", output]
         try process.run()

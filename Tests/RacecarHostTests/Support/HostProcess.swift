@@ -77,7 +77,9 @@ final class HostProcess: Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        Issue.record("timed out waiting for \(what); last lines: \(lines.suffix(5)); stderr: \(stderr.suffix(2000))", sourceLocation: sourceLocation)
+        Issue.record(
+            "timed out waiting for \(what); last lines: \(lines.suffix(5)); stderr: \(stderr.suffix(2000))",
+            sourceLocation: sourceLocation)
         throw TimedOut()
     }
 
@@ -99,11 +101,13 @@ final class HostProcess: Sendable {
         }
         // Let the pipe handlers drain the last output.
         try await Task.sleep(for: .milliseconds(100))
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
     }
 
     /// Runs to completion and returns status, stdout and stderr.
-    static func run(_ arguments: [String], environment: [String: String] = [:], executable: String = TestPaths.host) async throws
+    static func run(_ arguments: [String], environment: [String: String] = [:], executable: String = TestPaths.host)
+        async throws
         -> (status: Int32, stdout: String, stderr: String)
     {
         let host = try HostProcess(arguments, environment: environment, executable: executable)
@@ -157,7 +161,9 @@ extension [String] {
 
     /// The `at=<ms>` monotonic time printed on the first line starting with `prefix`.
     func time(of prefix: String) -> Int? {
-        guard let line = first(where: { $0.hasPrefix(prefix + " ") }), let range = line.range(of: " at=") else { return nil }
+        guard let line = first(where: { $0.hasPrefix(prefix + " ") }), let range = line.range(of: " at=") else {
+            return nil
+        }
         return Int(line[range.upperBound...])
     }
 }

@@ -31,7 +31,9 @@ struct KafkaTestClient {
     }
 
     /// Reads every message of `topic` from the beginning until `count` arrived.
-    func readMessages(topic: String, partitions: Int, count: Int, timeout: Duration = .seconds(30)) throws -> [(key: String?, value: String)] {
+    func readMessages(topic: String, partitions: Int, count: Int, timeout: Duration = .seconds(30)) throws -> [(
+        key: String?, value: String
+    )] {
         try read(topic: topic, partitions: partitions, count: count, timeout: timeout).map { ($0.key, $0.value) }
     }
 
@@ -46,7 +48,8 @@ struct KafkaTestClient {
         let list = rd_kafka_topic_partition_list_new(Int32(partitions))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for partition in 0..<partitions {
-            rd_kafka_topic_partition_list_add(list, topic, Int32(partition)).pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+            rd_kafka_topic_partition_list_add(list, topic, Int32(partition)).pointee.offset = Int64(
+                RD_KAFKA_OFFSET_BEGINNING)
         }
         rd_kafka_assign(consumer, list)
         var messages: [ReadMessage] = []
@@ -55,7 +58,9 @@ struct KafkaTestClient {
             guard let message = rd_kafka_consumer_poll(consumer, 100) else { continue }
             defer { rd_kafka_message_destroy(message) }
             guard message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
-            let value = String(decoding: UnsafeRawBufferPointer(start: message.pointee.payload, count: message.pointee.len), as: UTF8.self)
+            let value = String(
+                decoding: UnsafeRawBufferPointer(start: message.pointee.payload, count: message.pointee.len),
+                as: UTF8.self)
             let key = message.pointee.key.map {
                 String(decoding: UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len), as: UTF8.self)
             }
@@ -68,7 +73,9 @@ struct KafkaTestClient {
                 var size = 0
                 while rd_kafka_header_get_all(list, index, &name, &headerValue, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
                     if let name {
-                        headers[String(cString: name)] = headerValue.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self) }
+                        headers[String(cString: name)] = headerValue.map {
+                            String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self)
+                        }
                     }
                     index += 1
                 }
@@ -81,7 +88,9 @@ struct KafkaTestClient {
     private func makeClient(type: rd_kafka_type_t, extra: [String: String]) throws -> OpaquePointer {
         let conf = rd_kafka_conf_new()!
         var errorText = [CChar](repeating: 0, count: 256)
-        for (name, value) in ["bootstrap.servers": brokers, "enable.auto.commit": "false", "log_level": "3"].merging(extra, uniquingKeysWith: { $1 }) {
+        for (name, value) in ["bootstrap.servers": brokers, "enable.auto.commit": "false", "log_level": "3"].merging(
+            extra, uniquingKeysWith: { $1 })
+        {
             rd_kafka_conf_set(conf, name, value, &errorText, errorText.count)
         }
         guard let client = rd_kafka_new(type, conf, &errorText, errorText.count) else {
@@ -101,7 +110,10 @@ extension MockCluster {
     func produceNumbered(topic: String, partitions: Int, perPartition count: Int, startingAt start: Int = 0) throws {
         for partition in 0..<partitions {
             let messages = (start..<(start + count)).map { index in
-                (key: Optional("key-\(index)"), value: "value-\(partition)-\(index)", partition: Optional(Int32(partition)))
+                (
+                    key: Optional("key-\(index)"), value: "value-\(partition)-\(index)",
+                    partition: Optional(Int32(partition))
+                )
             }
             try produce(topic: topic, messages: messages)
         }
