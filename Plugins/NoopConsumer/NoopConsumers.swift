@@ -1,7 +1,7 @@
 import RacecarSDK
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the no-op consumers record: how many messages they saw, when the first and the
@@ -40,7 +40,9 @@ struct NoopTally {
     /// benchmark cannot take it from wait4: Linux carries the spawning process's peak over
     /// into a child started with vfork and exec).
     func report() {
-        print("noop count=\(count) first_ns=\(firstNanoseconds) last_ns=\(lastNanoseconds) max_gap_ns=\(longestGapNanoseconds) peak_rss_kb=\(peakRSSKilobytes())")
+        print(
+            "noop count=\(count) first_ns=\(firstNanoseconds) last_ns=\(lastNanoseconds) max_gap_ns=\(longestGapNanoseconds) peak_rss_kb=\(peakRSSKilobytes())"
+        )
         fflush(nil)
     }
 }
@@ -112,5 +114,5 @@ final class NoopBatchConsumer: BatchConsumer {
 
 @_cdecl("racecar_plugin_abi_v1")
 public func racecarPlugin() -> UnsafeRawPointer {
-    RacecarPlugin.export(NoopConsumer.self, NoopBatchConsumer.self)
+    RacecarPlugin.export(NoopConsumer.self, NoopBatchConsumer.self, SleepingConsumer.self)
 }

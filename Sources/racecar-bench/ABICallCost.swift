@@ -1,7 +1,7 @@
 import CRacecarPlugin
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One measured kind of call across the plugin ABI.
@@ -22,12 +22,20 @@ struct ABICallMeasurement {
 enum ABICallCost {
     private typealias DescriptorFunction = @convention(c) () -> UnsafePointer<racecar_plugin_descriptor>?
 
-    static func measure(cPlugin: String, swiftPlugin: String, calls: Int, repetitions: Int) throws(BenchError) -> [ABICallMeasurement] {
+    static func measure(cPlugin: String, swiftPlugin: String, calls: Int, repetitions: Int) throws(BenchError)
+        -> [ABICallMeasurement]
+    {
         let batchSize = 1000
         return [
-            try measureProcess(label: "C plugin, `process` (NoopCConsumer)", plugin: cPlugin, consumer: "NoopCConsumer", calls: calls, repetitions: repetitions),
-            try measureProcess(label: "Swift plugin, `process` (NoopConsumer)", plugin: swiftPlugin, consumer: "NoopConsumer", calls: calls, repetitions: repetitions),
-            try measureBatch(label: "Swift plugin, `process_batch` of \(batchSize) (NoopBatchConsumer)", plugin: swiftPlugin, consumer: "NoopBatchConsumer", messages: calls, batchSize: batchSize, repetitions: repetitions),
+            try measureProcess(
+                label: "C plugin, `process` (NoopCConsumer)", plugin: cPlugin, consumer: "NoopCConsumer", calls: calls,
+                repetitions: repetitions),
+            try measureProcess(
+                label: "Swift plugin, `process` (NoopConsumer)", plugin: swiftPlugin, consumer: "NoopConsumer",
+                calls: calls, repetitions: repetitions),
+            try measureBatch(
+                label: "Swift plugin, `process_batch` of \(batchSize) (NoopBatchConsumer)", plugin: swiftPlugin,
+                consumer: "NoopBatchConsumer", messages: calls, batchSize: batchSize, repetitions: repetitions),
         ]
     }
 
@@ -112,10 +120,13 @@ enum ABICallCost {
 
     private static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        return sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
-    private static func measureProcess(label: String, plugin: String, consumer: String, calls: Int, repetitions: Int) throws(BenchError) -> ABICallMeasurement {
+    private static func measureProcess(label: String, plugin: String, consumer: String, calls: Int, repetitions: Int)
+        throws(BenchError) -> ABICallMeasurement
+    {
         let created = try createInstance(plugin: plugin, consumer: consumer)
         guard let process = created.vtable.process else { throw BenchError("\(consumer) has no process function") }
         var errorText = [CChar](repeating: 0, count: 4096)
@@ -138,12 +149,18 @@ enum ABICallCost {
             }
         }
         let perCall = median(timings)
-        return ABICallMeasurement(label: label, nanosecondsPerCall: perCall, nanosecondsPerMessage: perCall, callsPerRepetition: calls, batchSize: 1)
+        return ABICallMeasurement(
+            label: label, nanosecondsPerCall: perCall, nanosecondsPerMessage: perCall, callsPerRepetition: calls,
+            batchSize: 1)
     }
 
-    private static func measureBatch(label: String, plugin: String, consumer: String, messages: Int, batchSize: Int, repetitions: Int) throws(BenchError) -> ABICallMeasurement {
+    private static func measureBatch(
+        label: String, plugin: String, consumer: String, messages: Int, batchSize: Int, repetitions: Int
+    ) throws(BenchError) -> ABICallMeasurement {
         let created = try createInstance(plugin: plugin, consumer: consumer)
-        guard let processBatch = created.vtable.process_batch else { throw BenchError("\(consumer) has no process_batch function") }
+        guard let processBatch = created.vtable.process_batch else {
+            throw BenchError("\(consumer) has no process_batch function")
+        }
         let calls = max(messages / batchSize, 1)
         var errorText = [CChar](repeating: 0, count: 4096)
         let timings: [Double] = withSampleMessage { message in
@@ -157,7 +174,11 @@ enum ABICallCost {
                         let start = monotonicNanoseconds()
                         for _ in 0..<calls {
                             var processed = 0
-                            if processBatch(created.instance, batch.baseAddress, batchSize, &processed, &error) != RACECAR_OK { failures += 1 }
+                            if processBatch(created.instance, batch.baseAddress, batchSize, &processed, &error)
+                                != RACECAR_OK
+                            {
+                                failures += 1
+                            }
                         }
                         let elapsed = monotonicNanoseconds() - start
                         if repetition > 0 { results.append(Double(elapsed) / Double(calls)) }
@@ -168,6 +189,8 @@ enum ABICallCost {
             }
         }
         let perCall = median(timings)
-        return ABICallMeasurement(label: label, nanosecondsPerCall: perCall, nanosecondsPerMessage: perCall / Double(batchSize), callsPerRepetition: calls, batchSize: batchSize)
+        return ABICallMeasurement(
+            label: label, nanosecondsPerCall: perCall, nanosecondsPerMessage: perCall / Double(batchSize),
+            callsPerRepetition: calls, batchSize: batchSize)
     }
 }

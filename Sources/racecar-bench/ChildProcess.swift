@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How a consumer process ended and what CPU it used, from `wait4`'s rusage of that one
@@ -59,7 +59,8 @@ final class ChildProcess {
         }
         // A temporary directory, so that no racecar.yml is picked up.
         guard let changeDirectory = GlibcSpawnExtensions.changeDirectory else {
-            throw BenchError("this C library lacks posix_spawn_file_actions_addchdir_np (glibc 2.29 or newer is needed)")
+            throw BenchError(
+                "this C library lacks posix_spawn_file_actions_addchdir_np (glibc 2.29 or newer is needed)")
         }
         _ = changeDirectory(&actions, directory)
 
@@ -76,7 +77,8 @@ final class ChildProcess {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] =
+            environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             for pointer in argv { free(pointer) }
             for pointer in envp { free(pointer) }
@@ -146,7 +148,8 @@ final class ChildProcess {
 /// _GNU_SOURCE); looked up once at run time.
 enum GlibcSpawnExtensions {
     typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
-    typealias ChangeDirectory = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?) -> Int32
+    typealias ChangeDirectory =
+        @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?) -> Int32
 
     /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34+).
     static var closeFrom: CloseFrom? {

@@ -1,7 +1,7 @@
 import CRdKafka
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A librdkafka client with `properties`, or a clear error.
@@ -38,16 +38,19 @@ func expectedCount(total: Int, partitions: Int, partition: Int) -> Int64 {
 ///
 /// Then checks that every partition holds exactly its messages with offsets contiguous from
 /// 0: the mock keeps at most about 5 MiB per partition and drops older batches silently.
-func loadTopic(brokers: String, topic: String, partitions: Int, messages: Int, size: Int) throws(BenchError) -> [Int64] {
-    let producer = try makeClient(RD_KAFKA_PRODUCER, [
-        ("bootstrap.servers", brokers),
-        ("linger.ms", "20"),
-        ("batch.num.messages", "10000"),
-        ("batch.size", "1000000"),
-        ("queue.buffering.max.messages", "1000000"),
-        ("compression.codec", "none"),
-        ("log_level", "3"),
-    ])
+func loadTopic(brokers: String, topic: String, partitions: Int, messages: Int, size: Int) throws(BenchError) -> [Int64]
+{
+    let producer = try makeClient(
+        RD_KAFKA_PRODUCER,
+        [
+            ("bootstrap.servers", brokers),
+            ("linger.ms", "20"),
+            ("batch.num.messages", "10000"),
+            ("batch.size", "1000000"),
+            ("queue.buffering.max.messages", "1000000"),
+            ("compression.codec", "none"),
+            ("log_level", "3"),
+        ])
     defer { rd_kafka_destroy(producer) }
     guard let topicHandle = rd_kafka_topic_new(producer, topic, nil) else {
         throw BenchError("could not create a topic handle for \(topic)")
@@ -56,7 +59,9 @@ func loadTopic(brokers: String, topic: String, partitions: Int, messages: Int, s
 
     let payload = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 8)
     defer { payload.deallocate() }
-    for index in 0..<size { payload.storeBytes(of: UInt8(ascii: "a") + UInt8(index % 26), toByteOffset: index, as: UInt8.self) }
+    for index in 0..<size {
+        payload.storeBytes(of: UInt8(ascii: "a") + UInt8(index % 26), toByteOffset: index, as: UInt8.self)
+    }
 
     var values = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 4)
     values[0].vtype = RD_KAFKA_VTYPE_RKT
@@ -92,12 +97,14 @@ func loadTopic(brokers: String, topic: String, partitions: Int, messages: Int, s
         throw BenchError("loading the topic: flush failed: \(errorMessage(flushed))")
     }
 
-    let watermarks = try highWatermarks(client: producer, topic: topic, partitions: partitions, requireStartAtZero: true)
+    let watermarks = try highWatermarks(
+        client: producer, topic: topic, partitions: partitions, requireStartAtZero: true)
     for partition in 0..<partitions {
         let expected = expectedCount(total: messages, partitions: partitions, partition: partition)
         guard watermarks[partition] == expected else {
             throw BenchError(
-                "partition \(partition) holds offsets 0..<\(watermarks[partition]) but \(expected) messages were produced to it")
+                "partition \(partition) holds offsets 0..<\(watermarks[partition]) but \(expected) messages were produced to it"
+            )
         }
     }
     return watermarks
@@ -105,7 +112,9 @@ func loadTopic(brokers: String, topic: String, partitions: Int, messages: Int, s
 
 /// The high watermark of each partition; with `requireStartAtZero`, fails unless the low
 /// watermark is 0 (the mock truncated nothing).
-func highWatermarks(client: OpaquePointer, topic: String, partitions: Int, requireStartAtZero: Bool) throws(BenchError) -> [Int64] {
+func highWatermarks(client: OpaquePointer, topic: String, partitions: Int, requireStartAtZero: Bool) throws(BenchError)
+    -> [Int64]
+{
     var result: [Int64] = []
     for partition in 0..<partitions {
         var low: Int64 = -1
@@ -116,7 +125,8 @@ func highWatermarks(client: OpaquePointer, topic: String, partitions: Int, requi
         }
         if requireStartAtZero && low != 0 {
             throw BenchError(
-                "\(topic)/\(partition) starts at offset \(low), not 0: the mock cluster dropped old batches (it keeps about 5 MiB per partition); use more --partitions")
+                "\(topic)/\(partition) starts at offset \(low), not 0: the mock cluster dropped old batches (it keeps about 5 MiB per partition); use more --partitions"
+            )
         }
         result.append(high)
     }
@@ -131,12 +141,14 @@ final class CommittedOffsets {
     private let partitions: Int
 
     init(brokers: String, group: String, topic: String, partitions: Int) throws(BenchError) {
-        client = try makeClient(RD_KAFKA_CONSUMER, [
-            ("bootstrap.servers", brokers),
-            ("group.id", group),
-            ("enable.auto.commit", "false"),
-            ("log_level", "3"),
-        ])
+        client = try makeClient(
+            RD_KAFKA_CONSUMER,
+            [
+                ("bootstrap.servers", brokers),
+                ("group.id", group),
+                ("enable.auto.commit", "false"),
+                ("log_level", "3"),
+            ])
         self.topic = topic
         self.partitions = partitions
     }

@@ -2,7 +2,7 @@ import CRdKafka
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The machine the numbers came from.
@@ -41,7 +41,8 @@ struct Machine {
 
     static func current() -> Machine {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let model = cpuinfo.split(separator: "\n")
+        let model =
+            cpuinfo.split(separator: "\n")
             .first { $0.hasPrefix("model name") }
             .flatMap { $0.split(separator: ":", maxSplits: 1).last }
             .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
@@ -140,6 +141,8 @@ struct BenchReport {
     let loadAfter: String
     let revision: String?
     var chartFile: String?
+    /// The sleeping consumer's runs, when any ran.
+    let concurrency: ConcurrencyReport?
 
     /// The results table (also printed to standard output).
     var table: String {
@@ -165,7 +168,9 @@ struct BenchReport {
             "| --- | ---: | ---: |",
         ]
         for measurement in abi {
-            lines.append("| \(measurement.label) | \(format(measurement.nanosecondsPerCall, 1)) | \(format(measurement.nanosecondsPerMessage, 2)) |")
+            lines.append(
+                "| \(measurement.label) | \(format(measurement.nanosecondsPerCall, 1)) | \(format(measurement.nanosecondsPerMessage, 2)) |"
+            )
         }
         return lines.joined(separator: "\n")
     }
@@ -197,11 +202,55 @@ struct BenchReport {
             - Load average (1, 5, 15 min) before: \(loadBefore); after: \(loadAfter)
             - Code: \(revision.map { "git \($0)" } ?? "unknown revision")
 
+
+            """
+        if !summaries.isEmpty {
+            text += throughputSections(megabytes: megabytes)
+        }
+        if let concurrency {
+            text += concurrency.section(size: size, commitIntervalSeconds: commitIntervalSeconds)
+        }
+        text += """
+            ## Cost of one call across the plugin ABI
+
+            \(abiTable)
+
+            Measured in-process: the benchmark `dlopen`s the no-op plugins, creates an instance through the vtable and calls it \(grouped(Double(abi.first?.callsPerRepetition ?? 0))) times in a loop with one prepared `racecar_message` (median of 5 repetitions). The plugins' clock reads are switched off for this (`NOOP_SKIP_CLOCK`), so a call is the indirect call, the Swift SDK's trampoline for Swift plugins, and a counter increment. For scale: one `clock_gettime(CLOCK_MONOTONIC)` costs \(format(clockReadNanoseconds, 1)) ns here, and the no-op consumers make one per message (per batch for `process_batch`) in the throughput runs.
+
+
+            """
+        if !summaries.isEmpty {
+            text += """
+                ## Every run
+
+                | variant | run | msgs/s | consume s | CPU s (user + sys) | peak RSS MB | longest gap ms | start + join s |
+                | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+
+                """
+            for summary in summaries {
+                for run in summary.runs {
+                    text +=
+                        "| \(summary.variant.id) | \(run.run) | \(grouped(run.messagesPerSecond)) | \(format(Double(run.consumeNanoseconds) / 1e9, 3)) "
+                        + "| \(format(run.cpuSeconds, 2)) (\(format(run.userSeconds, 2)) + \(format(run.systemSeconds, 2))) "
+                        + "| \(format(Double(run.peakRSSBytes) / 1_048_576, 1)) | \(format(Double(run.longestGapNanoseconds) / 1e6, 0)) "
+                        + "| \(format(Double(run.startToFirstNanoseconds) / 1e9, 2)) |\n"
+                }
+            }
+        }
+        if let concurrency {
+            text += (summaries.isEmpty ? "" : "\n") + concurrency.everyRun
+        }
+        return text
+    }
+
+    /// Set-up, results and chart of the throughput variants.
+    private func throughputSections(megabytes: Double) -> String {
+        var text = """
             ## Set-up
 
             - \(grouped(Double(messages))) messages of \(size) B (\(format(megabytes, 1)) MB of values) in topic `bench` with \(partitions) partitions of librdkafka's mock cluster, loaded in \(format(loadSeconds, 1)) s; offsets checked contiguous from 0 in every partition.
             - Every run uses a fresh consumer group and reads the topic from the beginning. \(runs) run\(runs == 1 ? "" : "s") per variant, interleaved; every column is the median over the runs.
-            - All consumers use racecar-host's default librdkafka properties (ConfigKey.swift: `fetch.wait.max.ms=1000`, `fetch.max.bytes=10485760`, `queued.min.messages=100000`, ...; `enable.auto.offset.store=false`), except `offset_commit_interval` = \(format(commitIntervalSeconds, 1)) s for all of them, so that a finished run is committed soon (racecar-host commits asynchronously from its loop at that interval; the raw consumer lets librdkafka auto-commit at the same interval)\(kafkaProperties.isEmpty ? "" : ", and these librdkafka properties for all of them: " + kafkaProperties.map { "`\($0)`" }.joined(separator: ", ")).
+            - All consumers use racecar-host's default librdkafka properties (ConfigKey.swift: `fetch.wait.max.ms=1000`, `fetch.max.bytes=10485760`, `queued.min.messages=1000000`, ...; `enable.auto.offset.store=false`), except `offset_commit_interval` = \(format(commitIntervalSeconds, 1)) s for all of them, so that a finished run is committed soon (racecar-host commits asynchronously from its loop at that interval; the raw consumer lets librdkafka auto-commit at the same interval)\(kafkaProperties.isEmpty ? "" : ", and these librdkafka properties for all of them: " + kafkaProperties.map { "`\($0)`" }.joined(separator: ", ")).
             - The raw consumer (`Sources/raw-consumer/main.c`) does the host's work with nothing on top: `rd_kafka_consumer_poll`, store the offset (`rd_kafka_offset_store` per message, or `rd_kafka_offsets_store` with the last offset per partition per batch of up to 1000 polled messages), auto-commit; after the last message it commits synchronously and leaves the group.
             - racecar-host runs the no-op plugins (`Plugins/NoopConsumer`, `Plugins/NoopCConsumer`) with `fetch_messages` 1000; the benchmark sends SIGTERM once the group's committed offsets equal the high watermarks. Note that racecar-host stores offsets once per run of consecutive messages of one partition in a polled chunk, in `process` mode too, while the raw per-message consumer stores after every message: the per-message comparison includes that difference.
 
@@ -223,27 +272,6 @@ struct BenchReport {
             text += "![throughput and CPU of racecar-host relative to the raw consumer](\(chartFile))\n\n"
         } else {
             text += "(No chart: python3 with matplotlib was not available when this ran.)\n\n"
-        }
-        text += """
-            ## Cost of one call across the plugin ABI
-
-            \(abiTable)
-
-            Measured in-process: the benchmark `dlopen`s the no-op plugins, creates an instance through the vtable and calls it \(grouped(Double(abi.first?.callsPerRepetition ?? 0))) times in a loop with one prepared `racecar_message` (median of 5 repetitions). The plugins' clock reads are switched off for this (`NOOP_SKIP_CLOCK`), so a call is the indirect call, the Swift SDK's trampoline for Swift plugins, and a counter increment. For scale: one `clock_gettime(CLOCK_MONOTONIC)` costs \(format(clockReadNanoseconds, 1)) ns here, and the no-op consumers make one per message (per batch for `process_batch`) in the throughput runs.
-
-            ## Every run
-
-            | variant | run | msgs/s | consume s | CPU s (user + sys) | peak RSS MB | longest gap ms | start + join s |
-            | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-
-            """
-        for summary in summaries {
-            for run in summary.runs {
-                text += "| \(summary.variant.id) | \(run.run) | \(grouped(run.messagesPerSecond)) | \(format(Double(run.consumeNanoseconds) / 1e9, 3)) "
-                    + "| \(format(run.cpuSeconds, 2)) (\(format(run.userSeconds, 2)) + \(format(run.systemSeconds, 2))) "
-                    + "| \(format(Double(run.peakRSSBytes) / 1_048_576, 1)) | \(format(Double(run.longestGapNanoseconds) / 1e6, 0)) "
-                    + "| \(format(Double(run.startToFirstNanoseconds) / 1e9, 2)) |\n"
-            }
         }
         return text
     }

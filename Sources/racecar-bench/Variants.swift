@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One consumer set-up the benchmark runs.
@@ -9,8 +9,9 @@ struct Variant {
     enum Kind {
         /// raw-consumer in `message` or `batch` mode.
         case raw(mode: String)
-        /// racecar-host running `consumer` from `plugin` (a library file name).
-        case host(plugin: String, consumer: String)
+        /// racecar-host running `consumer` from `plugin` (a library file name) with
+        /// `concurrency` instances.
+        case host(plugin: String, consumer: String, concurrency: Int)
     }
 
     /// Short name, used for group ids and the chart.
@@ -25,13 +26,50 @@ struct Variant {
 
     var isRaw: Bool { if case .raw = kind { return true } else { return false } }
 
+    /// How many consumer instances the process runs, so how many teardown lines it prints.
+    var instances: Int {
+        if case .host(_, _, let concurrency) = kind { return concurrency }
+        return 1
+    }
+
     static let all: [Variant] = [
-        Variant(id: "raw-message", title: "raw librdkafka C consumer, offset stored per message", chartLabel: "raw, per message", mode: "message", kind: .raw(mode: "message")),
-        Variant(id: "raw-batch", title: "raw librdkafka C consumer, offsets stored per batch of 1000", chartLabel: "raw, batches", mode: "batch", kind: .raw(mode: "batch")),
-        Variant(id: "host-swift-process", title: "racecar-host + no-op Swift plugin, `process`", chartLabel: "Swift plugin, process\n(vs raw per message)", mode: "message", kind: .host(plugin: "libNoopConsumer.so", consumer: "NoopConsumer")),
-        Variant(id: "host-swift-batch", title: "racecar-host + no-op Swift plugin, `process_batch`", chartLabel: "Swift plugin, process_batch\n(vs raw batches)", mode: "batch", kind: .host(plugin: "libNoopConsumer.so", consumer: "NoopBatchConsumer")),
-        Variant(id: "host-c-process", title: "racecar-host + no-op C plugin, `process`", chartLabel: "C plugin, process\n(vs raw per message)", mode: "message", kind: .host(plugin: "libNoopCConsumer.so", consumer: "NoopCConsumer")),
+        Variant(
+            id: "raw-message", title: "raw librdkafka C consumer, offset stored per message",
+            chartLabel: "raw, per message", mode: "message", kind: .raw(mode: "message")),
+        Variant(
+            id: "raw-batch", title: "raw librdkafka C consumer, offsets stored per batch of 1000",
+            chartLabel: "raw, batches", mode: "batch", kind: .raw(mode: "batch")),
+        Variant(
+            id: "host-swift-process", title: "racecar-host + no-op Swift plugin, `process`",
+            chartLabel: "Swift plugin, process\n(vs raw per message)", mode: "message",
+            kind: .host(plugin: "libNoopConsumer.so", consumer: "NoopConsumer", concurrency: 1)),
+        Variant(
+            id: "host-swift-batch", title: "racecar-host + no-op Swift plugin, `process_batch`",
+            chartLabel: "Swift plugin, process_batch\n(vs raw batches)", mode: "batch",
+            kind: .host(plugin: "libNoopConsumer.so", consumer: "NoopBatchConsumer", concurrency: 1)),
+        Variant(
+            id: "host-c-process", title: "racecar-host + no-op C plugin, `process`",
+            chartLabel: "C plugin, process\n(vs raw per message)", mode: "message",
+            kind: .host(plugin: "libNoopCConsumer.so", consumer: "NoopCConsumer", concurrency: 1)),
     ]
+
+    /// The concurrency levels the sleeping consumer runs at unless told otherwise.
+    static let defaultConcurrencyLevels = [1, 4, 16]
+
+    /// `--variant` name for every sleeping run at once.
+    static let concurrencyGroup = "concurrency"
+
+    /// racecar-host running `SleepingConsumer` (a fixed sleep per message, like a wait on a
+    /// database) with `concurrency` instances: what parallel instances buy a slow consumer.
+    static func sleeping(concurrency: Int) -> Variant {
+        Variant(
+            id: "sleep-c\(concurrency)",
+            title: "racecar-host + SleepingConsumer, `concurrency: \(concurrency)`",
+            chartLabel: "sleeping, concurrency \(concurrency)",
+            mode: "sleep",
+            kind: .host(plugin: "libNoopConsumer.so", consumer: "SleepingConsumer", concurrency: concurrency)
+        )
+    }
 }
 
 /// What one run of one variant measured.
@@ -51,6 +89,11 @@ struct RunResult {
     let peakRSSBytes: Int
     /// The longest wait between two consecutive messages (or batches) the consumer saw.
     let longestGapNanoseconds: UInt64
+    /// Messages each instance saw, in the order the instances reported (one for every variant
+    /// but the sleeping ones at `concurrency` > 1).
+    let instanceCounts: [Int]
+    /// Time each instance spent inside `process`, where the consumer reports it (SleepingConsumer).
+    let instanceBusyNanoseconds: [UInt64]?
 
     var messagesPerSecond: Double { Double(messages) / (Double(consumeNanoseconds) / 1e9) }
 }
@@ -68,6 +111,14 @@ struct RunSettings {
     let kafkaProperties: [String]
     let timeoutSeconds: Double
     let scratchDirectory: String
+    /// Extra environment for the consumer process (SLEEPING_CONSUMER_MICROSECONDS).
+    var consumerEnvironment: [String: String] = [:]
+}
+
+/// Variables of the benchmark's own environment that a consumer process never inherits:
+/// they could change its configuration or behaviour.
+func isConsumerSetting(_ name: String) -> Bool {
+    name.hasPrefix("RACECAR_") || name == "NOOP_SKIP_CLOCK" || name == "SLEEPING_CONSUMER_MICROSECONDS"
 }
 
 /// Runs one variant once on a fresh consumer group and checks it saw everything.
@@ -82,27 +133,33 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
 
     // The consumer sees the benchmark's environment minus anything that could change its
     // configuration.
-    var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RACECAR_") && $0.key != "NOOP_SKIP_CLOCK" }
+    var environment = ProcessInfo.processInfo.environment.filter { !isConsumerSetting($0.key) }
+    environment.merge(settings.consumerEnvironment) { _, new in new }
     let executable: String
     let arguments: [String]
     switch variant.kind {
     case .raw(let mode):
         executable = settings.buildDirectory + "/raw-consumer"
-        arguments = [settings.brokers, group, settings.topic, String(settings.messages), mode, String(commitMilliseconds)]
+        arguments =
+            [settings.brokers, group, settings.topic, String(settings.messages), mode, String(commitMilliseconds)]
             + settings.kafkaProperties
-    case .host(let plugin, let consumer):
+    case .host(let plugin, let consumer, let concurrency):
         executable = settings.buildDirectory + "/racecar-host"
         arguments = ["--plugin", settings.buildDirectory + "/" + plugin, consumer]
         environment["RACECAR_BROKERS"] = settings.brokers
         environment["RACECAR_GROUP_ID"] = group
         environment["RACECAR_SUBSCRIBES_TO"] = settings.topic
         environment["RACECAR_OFFSET_COMMIT_INTERVAL"] = String(settings.commitIntervalSeconds)
+        if concurrency != 1 {
+            environment["RACECAR_CONCURRENCY"] = String(concurrency)
+        }
         if !settings.kafkaProperties.isEmpty {
             environment["RACECAR_CONSUMER"] = settings.kafkaProperties.joined(separator: ",")
         }
     }
 
-    let committed = try CommittedOffsets(brokers: settings.brokers, group: group, topic: settings.topic, partitions: settings.partitions)
+    let committed = try CommittedOffsets(
+        brokers: settings.brokers, group: group, topic: settings.topic, partitions: settings.partitions)
     let child = try ChildProcess(
         executable: executable,
         arguments: arguments,
@@ -113,7 +170,9 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
     )
     let deadline = child.startNanoseconds + UInt64(settings.timeoutSeconds * 1e9)
     func failure(_ text: String) -> BenchError {
-        BenchError("\(label) (group \(group)): \(text)\n  command: \(executable) \(arguments.joined(separator: " "))\n  last lines of its standard error:\n\(child.standardErrorTail())")
+        BenchError(
+            "\(label) (group \(group)): \(text)\n  command: \(executable) \(arguments.joined(separator: " "))\n  last lines of its standard error:\n\(child.standardErrorTail())"
+        )
     }
 
     let outcome: ChildOutcome
@@ -130,7 +189,9 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
         var lastSeen: [Int64] = []
         while true {
             if let early = child.poll() {
-                throw failure("racecar-host exited (\(early.summary)) before committing every message; committed: \(describe(lastSeen, against: settings.highWatermarks))")
+                throw failure(
+                    "racecar-host exited (\(early.summary)) before committing every message; committed: \(describe(lastSeen, against: settings.highWatermarks))"
+                )
             }
             if let offsets = committed.read(timeoutMilliseconds: 2_000) {
                 lastSeen = offsets
@@ -138,7 +199,9 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
             }
             if monotonicNanoseconds() > deadline {
                 child.send(SIGKILL)
-                throw failure("the group did not commit every message within \(Int(settings.timeoutSeconds)) s; committed: \(describe(lastSeen, against: settings.highWatermarks))")
+                throw failure(
+                    "the group did not commit every message within \(Int(settings.timeoutSeconds)) s; committed: \(describe(lastSeen, against: settings.highWatermarks))"
+                )
             }
             usleep(100_000)
         }
@@ -151,25 +214,40 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
     }
 
     guard outcome.exitStatus == 0 else { throw failure("ended with \(outcome.summary)") }
-    guard let line = child.standardOutput.split(separator: "\n").last(where: { $0.hasPrefix("noop count=") }),
-        let report = NoopReport(String(line))
-    else {
-        throw failure("printed no `noop count=... first_ns=... last_ns=...` line; standard output: \(child.standardOutput.prefix(500))")
+    // One teardown line per consumer instance: with `concurrency: N`, N lines to add up.
+    let lines = child.standardOutput.split(separator: "\n").filter { $0.hasPrefix("noop count=") }
+    let reports = lines.compactMap { NoopReport(String($0)) }
+    guard !lines.isEmpty, reports.count == lines.count else {
+        throw failure(
+            "printed no (or an unreadable) `noop count=... first_ns=... last_ns=...` line; standard output: \(child.standardOutput.prefix(500))"
+        )
     }
+    guard reports.count == variant.instances else {
+        throw failure(
+            "printed \(reports.count) teardown lines, expected one per instance (\(variant.instances)): is every instance torn down exactly once?"
+        )
+    }
+    let report = NoopReport(combining: reports)
     guard report.count == settings.messages else {
-        throw failure("saw \(report.count) messages, expected exactly \(settings.messages)")
+        let perInstance =
+            reports.count > 1 ? " (per instance: \(reports.map { String($0.count) }.joined(separator: ", ")))" : ""
+        throw failure("saw \(report.count) messages\(perInstance), expected exactly \(settings.messages)")
     }
     guard let peakRSSKilobytes = report.peakRSSKilobytes, peakRSSKilobytes > 0 else {
         throw failure("did not report its peak RSS (peak_rss_kb)")
     }
     guard report.firstNanoseconds > child.startNanoseconds, report.lastNanoseconds > report.firstNanoseconds else {
-        throw failure("implausible times: started \(child.startNanoseconds), first \(report.firstNanoseconds), last \(report.lastNanoseconds)")
+        throw failure(
+            "implausible times: started \(child.startNanoseconds), first \(report.firstNanoseconds), last \(report.lastNanoseconds)"
+        )
     }
     guard let finalOffsets = committed.read(timeoutMilliseconds: 10_000) else {
         throw failure("could not read the group's committed offsets after the run")
     }
     guard finalOffsets == settings.highWatermarks else {
-        throw failure("committed offsets differ from the high watermarks after the run: \(describe(finalOffsets, against: settings.highWatermarks))")
+        throw failure(
+            "committed offsets differ from the high watermarks after the run: \(describe(finalOffsets, against: settings.highWatermarks))"
+        )
     }
     // Passed: the scratch files are no longer needed.
     for file in ["stdout.txt", "stderr.txt"] { unlink(workDirectory + "/" + file) }
@@ -186,7 +264,10 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
         userSeconds: outcome.userSeconds,
         systemSeconds: outcome.systemSeconds,
         peakRSSBytes: peakRSSKilobytes * 1024,
-        longestGapNanoseconds: report.longestGapNanoseconds ?? 0
+        longestGapNanoseconds: report.longestGapNanoseconds ?? 0,
+        instanceCounts: reports.map(\.count),
+        instanceBusyNanoseconds: reports.allSatisfy { $0.busyNanoseconds != nil }
+            ? reports.map { $0.busyNanoseconds! } : nil
     )
 }
 
@@ -195,12 +276,16 @@ func describe(_ committed: [Int64], against watermarks: [Int64]) -> String {
     guard committed.count == watermarks.count else { return "nothing yet" }
     let differing = committed.indices.filter { committed[$0] != watermarks[$0] }
     if differing.isEmpty { return "all equal to the high watermarks" }
-    let shown = differing.prefix(6).map { "p\($0)=\(committed[$0] < 0 ? "none" : String(committed[$0]))/\(watermarks[$0])" }
-    return "\(differing.count) partitions behind (\(shown.joined(separator: ", "))\(differing.count > 6 ? ", ..." : ""))"
+    let shown = differing.prefix(6).map {
+        "p\($0)=\(committed[$0] < 0 ? "none" : String(committed[$0]))/\(watermarks[$0])"
+    }
+    return
+        "\(differing.count) partitions behind (\(shown.joined(separator: ", "))\(differing.count > 6 ? ", ..." : ""))"
 }
 
-/// The line every no-op consumer prints at the end:
-/// `noop count=N first_ns=F last_ns=L max_gap_ns=G peak_rss_kb=K`.
+/// The line every no-op consumer (and each instance of SleepingConsumer) prints at the end:
+/// `noop count=N first_ns=F last_ns=L max_gap_ns=G peak_rss_kb=K`, and `busy_ns=B` from
+/// SleepingConsumer.
 ///
 /// The consumer reports its peak RSS (VmHWM) itself because wait4 cannot: Linux carries the
 /// spawning process's peak over into a child started with vfork (posix_spawn) and exec, so
@@ -211,6 +296,8 @@ struct NoopReport {
     let lastNanoseconds: UInt64
     let longestGapNanoseconds: UInt64?
     let peakRSSKilobytes: Int?
+    /// Time spent inside `process`, where the consumer reports it.
+    let busyNanoseconds: UInt64?
 
     init?(_ line: String) {
         var fields: [String: String] = [:]
@@ -227,5 +314,21 @@ struct NoopReport {
         self.lastNanoseconds = last
         self.longestGapNanoseconds = fields["max_gap_ns"].flatMap { UInt64($0) }
         self.peakRSSKilobytes = fields["peak_rss_kb"].flatMap { Int($0) }
+        self.busyNanoseconds = fields["busy_ns"].flatMap { UInt64($0) }
+    }
+
+    /// The whole process from its instances' lines: the counts added up, from the earliest
+    /// first message to the latest last one (instances that saw nothing report 0 for both and
+    /// are left out of the times), the longest gap and peak RSS of any instance.
+    init(combining reports: [NoopReport]) {
+        let active = reports.filter { $0.count > 0 }
+        count = reports.reduce(0) { $0 + $1.count }
+        firstNanoseconds = active.map(\.firstNanoseconds).min() ?? 0
+        lastNanoseconds = active.map(\.lastNanoseconds).max() ?? 0
+        longestGapNanoseconds = reports.compactMap(\.longestGapNanoseconds).max()
+        peakRSSKilobytes = reports.compactMap(\.peakRSSKilobytes).max()
+        busyNanoseconds =
+            reports.allSatisfy { $0.busyNanoseconds != nil }
+            ? reports.reduce(0) { $0 + $1.busyNanoseconds! } : nil
     }
 }
