@@ -92,6 +92,12 @@ struct RacecarBench: ParsableCommand {
     )
     var buildDir: String?
 
+    @Flag(
+        help:
+            "Keep every run's standard output and error (racecar-host's log) in the scratch directory, not only a failed run's."
+    )
+    var keepLogs = false
+
     @Flag(help: "Do not build racecar-host, raw-consumer and the no-op plugins first.")
     var noBuild = false
 
@@ -254,7 +260,8 @@ struct RacecarBench: ParsableCommand {
             commitIntervalSeconds: commitInterval,
             kafkaProperties: kafkaProperties,
             timeoutSeconds: timeout,
-            scratchDirectory: scratch
+            scratchDirectory: scratch,
+            keepLogs: keepLogs
         )
         let sleepSettings = RunSettings(
             buildDirectory: directory,
@@ -267,7 +274,8 @@ struct RacecarBench: ParsableCommand {
             kafkaProperties: kafkaProperties,
             timeoutSeconds: timeout,
             scratchDirectory: scratch,
-            consumerEnvironment: ["SLEEPING_CONSUMER_MICROSECONDS": String(sleepMicroseconds)]
+            consumerEnvironment: ["SLEEPING_CONSUMER_MICROSECONDS": String(sleepMicroseconds)],
+            keepLogs: keepLogs
         )
 
         var results: [String: [RunResult]] = [:]
@@ -295,7 +303,11 @@ struct RacecarBench: ParsableCommand {
                         + "all \(runSettings.messages) seen and committed")
             }
         }
-        rmdir(scratch)
+        if keepLogs {
+            log("every run's standard output and error are in \(scratch)")
+        } else {
+            rmdir(scratch)
+        }
         withExtendedLifetime(cluster) {}
 
         let summaries = withRatios(

@@ -113,6 +113,8 @@ struct RunSettings {
     let scratchDirectory: String
     /// Extra environment for the consumer process (SLEEPING_CONSUMER_MICROSECONDS).
     var consumerEnvironment: [String: String] = [:]
+    /// Keep a passed run's standard output and error too.
+    var keepLogs = false
 }
 
 /// Variables of the benchmark's own environment that a consumer process never inherits:
@@ -249,9 +251,11 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
             "committed offsets differ from the high watermarks after the run: \(describe(finalOffsets, against: settings.highWatermarks))"
         )
     }
-    // Passed: the scratch files are no longer needed.
-    for file in ["stdout.txt", "stderr.txt"] { unlink(workDirectory + "/" + file) }
-    rmdir(workDirectory)
+    // Passed: the scratch files are no longer needed, unless asked for.
+    if !settings.keepLogs {
+        for file in ["stdout.txt", "stderr.txt"] { unlink(workDirectory + "/" + file) }
+        rmdir(workDirectory)
+    }
 
     return RunResult(
         variant: variant.id,
