@@ -198,6 +198,9 @@ struct RacecarBench: ParsableCommand {
         }
 
         let loadBefore = Machine.loadAverage()
+        // The revision the binaries were just built from: someone editing the tree during the
+        // run must not change what the report says was measured.
+        let revision = Machine.gitRevision(in: package)
         let command = (["swift", "run", "-c", configuration, "racecar-bench"] + CommandLine.arguments.dropFirst()).map(
             shellQuoted
         ).joined(separator: " ")
@@ -338,7 +341,7 @@ struct RacecarBench: ParsableCommand {
             clockReadNanoseconds: clockRead,
             loadBefore: loadBefore,
             loadAfter: Machine.loadAverage(),
-            revision: Machine.gitRevision(in: package),
+            revision: revision,
             chartFile: nil,
             concurrency: concurrency
         )
