@@ -1,0 +1,190 @@
+import Foundation
+import RacecarHost
+import Testing
+
+/// Two real `racecar-host` processes in one consumer group on a live stream: a second host
+/// joins mid-stream, then the first is stopped mid-stream, gracefully or with kill -9.
+///
+/// Two behaviours of the environment shape what can be asserted:
+///
+/// - librdkafka's mock coordinator refuses OffsetCommit with REBALANCE_IN_PROGRESS while a
+///   rebalance is joining (a real broker accepts commits of the current generation then).
+///   An eager member is revoked exactly then, so its commit on revocation fails on the mock
+///   and whatever it processed since its last periodic commit is processed again by the
+///   partitions' next owner. Duplicates at an eager join are printed, not asserted zero.
+/// - librdkafka 2.0.2 treats ILLEGAL_GENERATION on an OffsetCommit sent while the consumer
+///   waits to rejoin as a lost assignment (confluentinc/librdkafka#4059, fixed upstream in
+///   #4908). With cooperative-sticky and a commit every second, every rebalance then revokes
+///   everything. Those expectations are marked as a known issue; the scenario with commits
+///   only on revocation and shutdown shows the host's incremental handover itself is clean.
+@Suite(.timeLimit(.minutes(3))) struct GroupRebalanceTests {
+    struct Scenario: Sendable, CustomTestStringConvertible {
+        var cooperative: Bool
+        var stop: Int32
+        /// offset_commit_interval, seconds.
+        var commitInterval: Int
+
+        var testDescription: String {
+            "\(cooperative ? "cooperative-sticky" : "eager"), \(stop == SIGTERM ? "SIGTERM" : "kill -9"), commits every \(commitInterval) s"
+        }
+
+        static let all = [
+            Scenario(cooperative: false, stop: SIGTERM, commitInterval: 1),
+            Scenario(cooperative: false, stop: SIGKILL, commitInterval: 1),
+            Scenario(cooperative: true, stop: SIGTERM, commitInterval: 1),
+            Scenario(cooperative: true, stop: SIGKILL, commitInterval: 1),
+            Scenario(cooperative: true, stop: SIGTERM, commitInterval: 60),
+        ]
+
+        var environment: [String: String] {
+            var environment = [
+                // About 160 messages a second arrive on 8 partitions; a host handles about 300 a
+                // second (3 ms per message), so the hosts work through a backlog after each rebalance.
+                "SCRIPTED_SLEEP_MS": "3",
+                "RACECAR_OFFSET_COMMIT_INTERVAL": String(commitInterval),
+            ]
+            if cooperative { environment["RACECAR_PARTITION_ASSIGNMENT_STRATEGY"] = "cooperative-sticky" }
+            return environment
+        }
+
+        /// Whether librdkafka#4059 can strike: periodic commits while a cooperative rebalance runs.
+        var hitsLostAssignmentBug: Bool { cooperative && commitInterval < 5 }
+    }
+
+    static let partitions = 8
+    let workingDirectory = TestPaths.temporaryDirectory()
+
+    @Test(arguments: Scenario.all)
+    func secondHostJoinsThenFirstStopsAndNothingIsLost(_ scenario: Scenario) async throws {
+        let cluster = try MockCluster()
+        try cluster.createTopic("events", partitions: Self.partitions)
+        let feeder = Feeder(cluster: cluster, topic: "events", partitions: Self.partitions, interval: .milliseconds(50))
+        let everyPartition = Set(0..<Int32(Self.partitions))
+
+        let first = try startScriptedHost(cluster: cluster, workingDirectory: workingDirectory, scenario.environment)
+        try await first.waitFor("the first host to process 200 messages") { $0.processedCount >= 200 }
+        #expect(currentAssignment(first.lines) == everyPartition, "alone, the first host owns every partition")
+
+        // A second host joins mid-stream and takes some partitions over.
+        let second = try startScriptedHost(cluster: cluster, workingDirectory: workingDirectory, scenario.environment)
+        try await second.waitFor("the second host to process 100 messages") { $0.processedCount >= 100 }
+
+        let firstAtStop = first.lines
+        let secondAtStop = second.lines
+        let firstOwned = currentAssignment(firstAtStop)
+        let secondOwned = currentAssignment(secondAtStop)
+        #expect(
+            !firstOwned.isEmpty && !secondOwned.isEmpty,
+            "both hosts own partitions: \(firstOwned.sorted()) and \(secondOwned.sorted())")
+        #expect(
+            firstOwned.isDisjoint(with: secondOwned) && firstOwned.union(secondOwned) == everyPartition,
+            "the hosts split the partitions: \(firstOwned.sorted()) and \(secondOwned.sorted())")
+        let revokedAtJoin = revokedPartitions(firstAtStop)
+        if !scenario.cooperative {
+            #expect(revokedAtJoin == everyPartition, "an eager rebalance revokes every partition")
+        }
+        let tally = DeliveryTally()
+        tally.update([first, second])
+        let duplicatesAtJoin = tally.duplicates
+        let lostAtJoin = Self.lostAssignment(first)
+        withKnownIssue(Self.lostAssignmentIssue, isIntermittent: true) {
+            if scenario.cooperative {
+                #expect(
+                    revokedAtJoin == secondOwned,
+                    "the first host is revoked only the partitions that move (revoked \(revokedAtJoin.sorted()), moved \(secondOwned.sorted()))"
+                )
+                #expect(
+                    duplicatesAtJoin == 0,
+                    "an incremental handover commits the moved partitions first: nothing processed twice; first host's log: \(notableLog(first.stderr))"
+                )
+            }
+        } when: {
+            scenario.hitsLostAssignmentBug || lostAtJoin
+        }
+
+        // The first host stops mid-stream; the second takes everything over.
+        first.send(scenario.stop)
+        #expect(try await first.waitForExit() == (scenario.stop == SIGTERM ? 0 : 128 + SIGKILL))
+        try await second.waitFor("the second host to own every partition", timeout: .seconds(60)) {
+            currentAssignment($0) == everyPartition
+        }
+        // Keep the stream running a little longer, then let the second host drain it.
+        let roundsAtTakeover = feeder.rounds
+        #expect(try await eventually(timeout: .seconds(10)) { feeder.rounds >= roundsAtTakeover + 20 })
+        let rounds = try await feeder.stop()
+        let expected = ProcessedLine.all(topic: "events", partitions: Self.partitions, perPartition: rounds)
+        let drained = try await eventually(timeout: .seconds(60), interval: .milliseconds(200)) {
+            tally.update([first, second])
+            return tally.covers(expected)
+        }
+        #expect(
+            drained,
+            "every message processed at least once: \(tally.missingSummary(from: expected)); second host's log: \(notableLog(second.stderr))"
+        )
+        let secondRevoked = revokedPartitions(second.lines)
+        second.send(SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+        tally.update([first, second])
+        let phantoms = tally.unexpected(given: expected)
+        #expect(phantoms.isEmpty, "only produced positions were processed")
+
+        // What the first host finished in its final assignment, the second must not repeat
+        // after a graceful stop: the stop committed it before leaving the group.
+        let handedOver = finalAssignmentWork(of: first.lines, owned: firstOwned)
+        let repeatedAfterStop = Set(second.lines[secondAtStop.count...].compactMap(ProcessedLine.init)).intersection(
+            handedOver)
+        print(
+            "GroupRebalanceTests [\(scenario.testDescription)]: \(expected.count) messages, \(tally.total) processed, "
+                + "\(tally.duplicates) duplicates (\(duplicatesAtJoin) at the join, \(repeatedAfterStop.count) of the stopped host's final work)"
+        )
+        if scenario.stop == SIGTERM {
+            #expect(
+                repeatedAfterStop.isEmpty,
+                "a graceful stop hands over without repeats; repeated \(repeatedAfterStop.count), e.g. \(repeatedAfterStop.prefix(3).map { "\($0.partition)@\($0.offset)" }); first host's log: \(notableLog(first.stderr))"
+            )
+        }
+        withKnownIssue(Self.lostAssignmentIssue, isIntermittent: true) {
+            if scenario.cooperative {
+                #expect(
+                    secondRevoked.isEmpty,
+                    "cooperative-sticky: the second host keeps its partitions when the first leaves")
+            }
+            if scenario.cooperative, scenario.stop == SIGTERM {
+                #expect(
+                    tally.duplicates == 0,
+                    "incremental, graceful handovers process nothing twice; logs: \(notableLog(first.stderr)) / \(notableLog(second.stderr))"
+                )
+            }
+        } when: {
+            scenario.hitsLostAssignmentBug || Self.lostAssignment(first) || Self.lostAssignment(second)
+        }
+    }
+
+    static let lostAssignmentIssue: Comment = """
+        A member lost its assignment, so that handover was not graceful: librdkafka 2.0.2 treats \
+        ILLEGAL_GENERATION on a commit (or heartbeat) during a cooperative rebalance as a lost \
+        assignment (confluentinc/librdkafka#4059), and the mock coordinator expels a member that \
+        rejoins late
+        """
+
+    /// Whether the host logged that librdkafka declared its assignment lost.
+    static func lostAssignment(_ host: HostProcess) -> Bool {
+        host.stderr.contains("assignment lost")
+    }
+
+    /// The positions the first host processed on `owned` partitions since it was last assigned them.
+    private func finalAssignmentWork(of lines: [String], owned: Set<Int32>) -> Set<ProcessedLine> {
+        var work: Set<ProcessedLine> = []
+        for line in lines {
+            if line.hasPrefix("assigned ") {
+                let assigned = partitionsListed(on: line)
+                work = work.filter { !assigned.contains($0.partition) }
+            } else if let position = ProcessedLine(line), line.hasPrefix("processed "),
+                owned.contains(position.partition)
+            {
+                work.insert(position)
+            }
+        }
+        return work
+    }
+}
