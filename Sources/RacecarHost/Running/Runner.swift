@@ -29,8 +29,6 @@ public final class Runner {
 
     /// Messages polled and not yet handed over; processed in order.
     private var chunk: [MessagePointer] = []
-    /// Partitions revoked during the last poll: their polled messages belong to the new owner.
-    private var revokedDuringPoll: Set<TopicPartition> = []
     /// Paused partitions with the time to resume them (`nil`: until restart).
     private var pauses: [TopicPartition: ContinuousClock.Instant?] = [:]
     /// Partitions paused because their worker's queue is full.
@@ -151,14 +149,6 @@ public final class Runner {
         accept(first)
         while chunk.count < config.fetchMessages, let next = kafka.poll(timeoutMilliseconds: 0) {
             accept(next)
-        }
-        if !revokedDuringPoll.isEmpty {
-            chunk.removeAll { message in
-                let revoked = revokedDuringPoll.contains(TopicPartition(message))
-                if revoked { rd_kafka_message_destroy(message) }
-                return revoked
-            }
-            revokedDuringPoll.removeAll()
         }
     }
 
@@ -345,10 +335,19 @@ extension Runner: RebalanceListener {
             onWorker(index) { $0.forget(revoked) }
         }
         ledger?.forget(revoked)
-        for partition in partitions {
+        for partition in partitions where pauses[partition] != nil || flowPaused[partition] != nil {
+            // librdkafka keeps an application pause across a rebalance: lift it, or the
+            // partition would stay paused if it came back to this member.
             pauses[partition] = nil
             flowPaused[partition] = nil
-            revokedDuringPoll.insert(partition)
+            kafka.resume(partition)
+        }
+        // Messages polled into the current chunk before the revocation belong to the new owner,
+        // which resumes from the committed offset; the rest of the chunk is still ours.
+        chunk.removeAll { message in
+            let isRevoked = revoked.contains(TopicPartition(message))
+            if isRevoked { rd_kafka_message_destroy(message) }
+            return isRevoked
         }
     }
 

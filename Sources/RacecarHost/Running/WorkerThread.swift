@@ -129,10 +129,10 @@ final class WorkerThread: @unchecked Sendable {
 
             switch item {
             case .run(let run):
+                let partition = PartitionRef(run[0])
                 run.withUnsafeBufferPointer { worker.handle($0, isAbandoned: isAbandoned) }
                 for message in run { rd_kafka_message_destroy(message) }
                 condition.withLock {
-                    let partition = PartitionRef(run[0])
                     if let count = queued[partition] { queued[partition] = count - run.count }
                     current = nil
                     condition.broadcast()
