@@ -52,40 +52,33 @@ final class KafkaProducer: @unchecked Sendable {
         if partition == RACECAR_PARTITION_ANY, let partitionKey = request.partition_key {
             partition = try self.partition(forKey: partitionKey, length: request.partition_key_length, topic: topic)
         }
-        var values: [rd_kafka_vu_t] = []
-        values.reserveCapacity(8)
-        func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
-            var value = rd_kafka_vu_t()
-            value.vtype = type
-            fill(&value)
-            values.append(value)
-        }
-        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
-        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-        add(RD_KAFKA_VTYPE_VALUE) {
+        var arguments = ProduceArguments()
+        arguments.add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+        arguments.add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+        arguments.add(RD_KAFKA_VTYPE_VALUE) {
             $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: request.value)
             $0.u.mem.size = request.value == nil ? 0 : request.value_length
         }
         if let key = request.key {
-            add(RD_KAFKA_VTYPE_KEY) {
+            arguments.add(RD_KAFKA_VTYPE_KEY) {
                 $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key)
                 $0.u.mem.size = request.key_length
             }
         }
         if partition != RACECAR_PARTITION_ANY {
-            add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
+            arguments.add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
         }
         if request.timestamp_ms > 0 {
-            add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = request.timestamp_ms }
+            arguments.add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = request.timestamp_ms }
         }
         if let headers {
-            add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
+            arguments.add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
         }
-        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = Unmanaged.passUnretained(tracker).toOpaque() }
+        arguments.add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = Unmanaged.passUnretained(tracker).toOpaque() }
 
         tracker.enqueued()
         while true {
-            guard let error = rd_kafka_produceva(handle, values, values.count) else { return }
+            guard let error = arguments.produce(on: handle) else { return }
             let code = rd_kafka_error_code(error)
             let message = String(cString: rd_kafka_error_string(error))
             rd_kafka_error_destroy(error)
@@ -118,30 +111,24 @@ final class KafkaProducer: @unchecked Sendable {
         for (name, value) in extraHeaders {
             rd_kafka_header_add(headers, name, -1, value, value.utf8.count)
         }
-        var values: [rd_kafka_vu_t] = []
-        func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
-            var value = rd_kafka_vu_t()
-            value.vtype = type
-            fill(&value)
-            values.append(value)
-        }
+        var arguments = ProduceArguments()
         let error: OpaquePointer? = topic.withCString { topicName in
-            add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topicName }
-            add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-            add(RD_KAFKA_VTYPE_VALUE) {
+            arguments.add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topicName }
+            arguments.add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+            arguments.add(RD_KAFKA_VTYPE_VALUE) {
                 $0.u.mem.ptr = message.pointee.payload
                 $0.u.mem.size = message.pointee.len
             }
             if let key = message.pointee.key {
-                add(RD_KAFKA_VTYPE_KEY) {
+                arguments.add(RD_KAFKA_VTYPE_KEY) {
                     $0.u.mem.ptr = key
                     $0.u.mem.size = message.pointee.key_len
                 }
             }
-            add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
-            add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = Unmanaged.passUnretained(tracker).toOpaque() }
+            arguments.add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
+            arguments.add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = Unmanaged.passUnretained(tracker).toOpaque() }
             tracker.enqueued()
-            return rd_kafka_produceva(handle, values, values.count)
+            return arguments.produce(on: handle)
         }
         if let error {
             tracker.completed(failure: nil)

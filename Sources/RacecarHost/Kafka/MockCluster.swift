@@ -55,32 +55,26 @@ extension MockCluster {
     public func produce(topic: String, messages: [(key: String?, value: String, partition: Int32?)]) throws(KafkaError)
     {
         for message in messages {
-            var values: [rd_kafka_vu_t] = []
-            func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
-                var value = rd_kafka_vu_t()
-                value.vtype = type
-                fill(&value)
-                values.append(value)
-            }
+            var arguments = ProduceArguments()
             let error: OpaquePointer? = topic.withCString { topicName in
                 message.value.withCString { value in
                     (message.key ?? "").withCString { key in
-                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topicName }
-                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-                        add(RD_KAFKA_VTYPE_VALUE) {
+                        arguments.add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topicName }
+                        arguments.add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        arguments.add(RD_KAFKA_VTYPE_VALUE) {
                             $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value)
                             $0.u.mem.size = strlen(value)
                         }
                         if message.key != nil {
-                            add(RD_KAFKA_VTYPE_KEY) {
+                            arguments.add(RD_KAFKA_VTYPE_KEY) {
                                 $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key)
                                 $0.u.mem.size = strlen(key)
                             }
                         }
                         if let partition = message.partition {
-                            add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
+                            arguments.add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
                         }
-                        return rd_kafka_produceva(client, values, values.count)
+                        return arguments.produce(on: client)
                     }
                 }
             }
