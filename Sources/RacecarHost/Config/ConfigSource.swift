@@ -27,14 +27,3 @@ public enum RawConfigValue: Sendable, Equatable {
     case scalar(String)
     case list([String])
 }
-
-/// A raw value and where it came from.
-public struct SourcedValue: Sendable, Equatable {
-    public var value: RawConfigValue
-    public var source: ConfigSource
-
-    public init(_ value: RawConfigValue, from source: ConfigSource) {
-        self.value = value
-        self.source = source
-    }
-}

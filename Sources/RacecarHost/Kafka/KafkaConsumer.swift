@@ -140,16 +140,6 @@ final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
-    /// Moves the fetch position of `partition` without pausing it.
-    func seek(_ partition: TopicPartition, to offset: Int64) {
-        let list = makePartitionList([(partition, offset)])
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        if let error = rd_kafka_seek_partitions(handle, list, 10_000) {
-            logger.warning("could not seek \(partition) to \(offset): \(String(cString: rd_kafka_error_string(error)))")
-            rd_kafka_error_destroy(error)
-        }
-    }
-
     /// Stores `next` (the offset to resume from) for `partition`.
     func storeOffset(_ partition: TopicPartition, next: Int64) {
         let list = makePartitionList([(partition, next)])
