@@ -107,7 +107,10 @@ import Testing
         let host = try start(
             "ScriptedBatchConsumer",
             ["SCRIPTED_FAIL": "events/0@5", "RACECAR_PAUSE_TIMEOUT": "0.3", "RACECAR_FETCH_MESSAGES": "10"])
-        let lines = try await host.waitFor("everything") { $0.has("processed events/0@9 retries=1") }
+        let lines = try await host.waitFor("everything") { lines in
+            // How the retried messages are batched depends on fetch timing, and so does their retries_count.
+            lines.contains { $0.hasPrefix("processed events/0@9 ") }
+        }
         let processed = lines.compactMap(ProcessedLine.init).map(\.offset)
         #expect(processed == Array(0...9), "0-4 are not repeated after the failure at 5")
         let failure = try #require(lines.first { $0.hasPrefix("on_error events/0@5 ") })
