@@ -111,8 +111,14 @@ import Testing
         let first = try start(environment)
         try await first.waitFor("some progress") { $0.filter { $0.hasPrefix("processed ") }.count >= 200 }
         let second = try start(environment)
+        // However long the join takes on a loaded machine, messages produced after it land on partitions the
+        // second host owns, so it must process some of them.
+        try await second.waitFor("the second host owns partitions") { _ in
+            second.stderr.contains("partitions assigned: events/")
+        }
+        try cluster.produceNumbered(topic: "events", partitions: 6, perPartition: 100, startingAt: 300)
         let expected = Set(
-            (0..<6).flatMap { partition in (0..<300).map { ProcessedLine("events/\(partition)@\($0)")! } })
+            (0..<6).flatMap { partition in (0..<400).map { ProcessedLine("events/\(partition)@\($0)")! } })
         try await second.waitFor("every message across both hosts", timeout: .seconds(120)) { secondLines in
             expected.isSubset(of: Set((first.lines + secondLines).compactMap(ProcessedLine.init)))
         }
