@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 /// Where the host's log lines go: standard error (the default) or `logfile`.
@@ -29,7 +31,7 @@ public struct LogOutput: Sendable {
     /// Writes one line with a single write(2), so lines from several threads never interleave.
     func write(_ line: String) {
         var line = line
-        line.withUTF8 { bytes in _ = Foundation.write(descriptor, bytes.baseAddress, bytes.count) }
+        line.withUTF8 { bytes in _ = Glibc.write(descriptor, bytes.baseAddress, bytes.count) }
     }
 
     /// Installs this output, at `level`, as the process's swift-log backend.
@@ -39,28 +41,5 @@ public struct LogOutput: Sendable {
             handler.logLevel = level
             return handler
         }
-    }
-}
-
-/// One line per event: time, level, label, metadata, message.
-struct LineLogHandler: LogHandler {
-    let label: String
-    let output: LogOutput
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
-        let fields =
-            merged.isEmpty
-            ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
-        output.write("\(time) \(event.level.rawValue.uppercased()) \(label)\(fields): \(event.message)\n")
     }
 }

@@ -27,7 +27,7 @@ final class PartitionWorker: @unchecked Sendable {
     let context: ConsumerHostContext
     private(set) var instance: UnsafeMutableRawPointer?
     private let messages: MessageBuffer
-    private var errorText = [CChar](repeating: 0, count: 4096)
+    private let errorBuffer = ReusableErrorBuffer()
 
     /// Consecutive failures per partition; an entry exists only while a partition is failing.
     private var failures: [PartitionRef: Int] = [:]
@@ -103,6 +103,7 @@ final class PartitionWorker: @unchecked Sendable {
         isAbandoned: ((PartitionRef) -> Bool)?
     ) {
         let process = consumer.vtable.process!
+        let instance = instance
         var lastDone: MessagePointer?
         var done = 0
         defer { if let lastDone { store(next: lastDone.pointee.offset + 1, of: lastDone, processed: done) } }
@@ -112,16 +113,11 @@ final class PartitionWorker: @unchecked Sendable {
             let message = run[index]
             index += 1
             messages.fill(count: 1, retries: retries(partition)) { _ in message }
-            errorText[0] = 0
+            errorBuffer.clear()
             let started = metrics == nil ? 0 : monotonicNanoseconds()
-            let status = errorText.withUnsafeMutableBufferPointer { text in
-                var buffer = racecar_error_buffer(
-                    struct_size: MemoryLayout<racecar_error_buffer>.size, message: text.baseAddress,
-                    capacity: text.count)
-                return process(instance, messages.pointers[0], &buffer)
-            }
+            let status = process(instance, messages.pointers[0], errorBuffer.pointer)
             metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: 1, isBatch: false)
-            var failure = status == RACECAR_OK ? nil : String(nulTerminated: errorText)
+            var failure = status == RACECAR_OK ? nil : errorBuffer.message
             if failure == nil, context.needsDelivery, let deliveryFailure = context.deliver() {
                 failure = deliveryFailure
             }
@@ -146,6 +142,7 @@ final class PartitionWorker: @unchecked Sendable {
         isAbandoned: ((PartitionRef) -> Bool)?
     ) {
         let processBatch = consumer.vtable.process_batch!
+        let instance = instance
         var batchStart = start
         while batchStart < run.count {
             if shutdown.isRequested || isAbandoned?(partition) == true { return }
@@ -153,16 +150,11 @@ final class PartitionWorker: @unchecked Sendable {
             let offset = batchStart
             messages.fill(count: count, retries: retries(partition)) { run[offset + $0] }
             var processed = 0
-            errorText[0] = 0
+            errorBuffer.clear()
             let started = metrics == nil ? 0 : monotonicNanoseconds()
-            let status = errorText.withUnsafeMutableBufferPointer { text in
-                var buffer = racecar_error_buffer(
-                    struct_size: MemoryLayout<racecar_error_buffer>.size, message: text.baseAddress,
-                    capacity: text.count)
-                return processBatch(instance, messages.pointers, count, &processed, &buffer)
-            }
+            let status = processBatch(instance, messages.pointers, count, &processed, errorBuffer.pointer)
             metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: count, isBatch: true)
-            var failure = status == RACECAR_OK ? nil : String(nulTerminated: errorText)
+            var failure = status == RACECAR_OK ? nil : errorBuffer.message
             if status == RACECAR_OK {
                 processed = count
                 if context.needsDelivery, let deliveryFailure = context.deliver() {

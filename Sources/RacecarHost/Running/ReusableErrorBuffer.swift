@@ -1,0 +1,35 @@
+import CRacecarPlugin
+
+/// The `racecar_error_buffer` a worker hands to every `process` call: allocated once, so the
+/// per-message path does no allocation, copy-on-write check or exclusivity check for it.
+final class ReusableErrorBuffer {
+    private static let capacity = 4096
+    private let characters: UnsafeMutablePointer<CChar>
+    /// Pass this to the plugin after ``clear()``.
+    let pointer: UnsafeMutablePointer<racecar_error_buffer>
+
+    init() {
+        characters = .allocate(capacity: Self.capacity)
+        characters.initialize(repeating: 0, count: Self.capacity)
+        pointer = .allocate(capacity: 1)
+        pointer.initialize(
+            to: racecar_error_buffer(
+                struct_size: MemoryLayout<racecar_error_buffer>.size, message: characters, capacity: Self.capacity))
+    }
+
+    deinit {
+        characters.deallocate()
+        pointer.deallocate()
+    }
+
+    /// Empties the message before a call, so a plugin that fails without writing one is seen as such.
+    @inline(__always)
+    func clear() { characters[0] = 0 }
+
+    /// What the plugin wrote, decoded as UTF-8 up to the first NUL or the end of the buffer.
+    var message: String {
+        let bytes = UnsafeBufferPointer(start: characters, count: Self.capacity)
+        let length = bytes.firstIndex(of: 0) ?? Self.capacity
+        return String(decoding: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[..<length]), as: UTF8.self)
+    }
+}
