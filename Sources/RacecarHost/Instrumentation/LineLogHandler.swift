@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import Logging
 
 /// One line per event: UTC time to the millisecond, level, label, metadata, message.

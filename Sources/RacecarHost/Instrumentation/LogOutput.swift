@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import Logging
 
 /// Where the host's log lines go: standard error (the default) or `logfile`.

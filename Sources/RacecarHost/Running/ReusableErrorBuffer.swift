@@ -28,8 +28,8 @@ final class ReusableErrorBuffer {
 
     /// What the plugin wrote, decoded as UTF-8 up to the first NUL or the end of the buffer.
     var message: String {
-        let bytes = UnsafeBufferPointer(start: characters, count: Self.capacity)
+        let bytes = UnsafeRawBufferPointer(start: characters, count: Self.capacity)
         let length = bytes.firstIndex(of: 0) ?? Self.capacity
-        return String(decoding: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[..<length]), as: UTF8.self)
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<length]), as: UTF8.self)
     }
 }
