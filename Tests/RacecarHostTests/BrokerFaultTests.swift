@@ -151,7 +151,7 @@ import Testing
 
         // The stream goes on for a while after the rebalance; then the host catches up.
         let roundsAtAssignment = feeder.rounds
-        #expect(try await eventually(timeout: .seconds(10)) { feeder.rounds >= roundsAtAssignment + 40 })
+        #expect(try await eventually(timeout: .seconds(60)) { feeder.rounds >= roundsAtAssignment + 40 })
         let rounds = try await feeder.stop()
         let newest = Set(
             (0..<Int32(4)).map { ProcessedLine(topic: "events", partition: $0, offset: Int64(rounds - 1)) })

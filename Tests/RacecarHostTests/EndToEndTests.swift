@@ -133,7 +133,8 @@ import Testing
         let host = try start(
             TestPaths.plugin("ScriptedTestConsumers"), "ScriptedConsumer",
             [
-                "RACECAR_PAUSE_TIMEOUT": "2",
+                // Long enough for the other partition's 10 messages even on a loaded machine.
+                "RACECAR_PAUSE_TIMEOUT": "5",
                 "SCRIPTED_FAIL": "events/0@3",
             ])
         try await host.waitFor("the failure") { $0.has("failed events/0@3 retries=0") }
@@ -143,7 +144,7 @@ import Testing
         let failedAt = try #require(lines.time(of: "failed events/0@3 retries=0"))
         let retriedAt = try #require(lines.time(of: "processed events/0@3 retries=1"))
         let otherPartitionDoneAt = try #require(lines.time(of: "processed events/1@9 retries=0"))
-        #expect(retriedAt - failedAt >= 1900, "paused for pause_timeout (2 s) before the retry")
+        #expect(retriedAt - failedAt >= 4900, "paused for pause_timeout (5 s) before the retry")
         #expect(otherPartitionDoneAt < retriedAt, "the other partition flowed during the pause")
         let partition0 = lines.compactMap(ProcessedLine.init).filter { $0.partition == 0 }.map(\.offset)
         #expect(partition0 == Array(0...9), "nothing skipped, nothing repeated, in order")
@@ -154,7 +155,7 @@ import Testing
         // The Swift error's description reaches the host's log with where it happened.
         #expect(
             host.stderr.contains(
-                "ScriptedConsumer failed at events/0@3, retries_count 0: scripted failure at events/0@3; retrying in 2 s"
+                "ScriptedConsumer failed at events/0@3, retries_count 0: scripted failure at events/0@3; retrying in 5 s"
             ))
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
@@ -198,7 +199,10 @@ import Testing
             expected.isSubset(of: Set(seenBefore).union(lines.compactMap(ProcessedLine.init)))
         }
         let resumed = ProcessedLine.offsetsByPartition(second.lines)
-        #expect(resumed.values.allSatisfy { $0 == Array($0.first!...$0.last!) }, "each partition resumes contiguously")
+        // A later rebalance may make the second host repeat some offsets, but it never skips one.
+        #expect(
+            resumed.values.allSatisfy { Set($0) == Set($0.min()!...$0.max()!) },
+            "each partition resumes without gaps")
         second.send(SIGTERM)
         #expect(try await second.waitForExit() == 0)
     }

@@ -224,26 +224,31 @@ import Testing
     @Test func slowInFlightWorkIsCutOffAtTheShutdownTimeout() async throws {
         try cluster.createTopic("events", partitions: 1)
         try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
-        let host = try start("ScriptedConsumer", ["SCRIPTED_SLEEP_MS": "4000", "RACECAR_SHUTDOWN_TIMEOUT": "1"])
+        // The second message takes a minute: far longer than any stall of a loaded test machine.
+        let host = try start(
+            "ScriptedConsumer", ["SCRIPTED_SLOW": "events/0@1:60000", "RACECAR_SHUTDOWN_TIMEOUT": "1"])
         try await host.waitFor("the first message") { $0.has("processed events/0@0 retries=0") }
         host.send(SIGTERM)
         let stoppedAt = ContinuousClock.now
         #expect(try await host.waitForExit() == 1)
-        #expect(ContinuousClock.now - stoppedAt < .milliseconds(3500), "did not wait for the 4 s message")
+        #expect(ContinuousClock.now - stoppedAt < .seconds(30), "did not wait for the 60 s message")
+        #expect(!host.lines.has("processed events/0@1"))
         #expect(host.stderr.contains("did not finish within shutdown_timeout"))
     }
 
     @Test func secondStopSignalExitsAtOnce() async throws {
         try cluster.createTopic("events", partitions: 1)
         try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
-        let host = try start("ScriptedConsumer", ["SCRIPTED_SLEEP_MS": "4000"])
+        // The second message takes a minute, longer than the default shutdown_timeout (20 s): only
+        // the second signal can end the host before then.
+        let host = try start("ScriptedConsumer", ["SCRIPTED_SLOW": "events/0@1:60000"])
         try await host.waitFor("the first message") { $0.has("processed events/0@0 retries=0") }
         host.send(SIGTERM)
         try await Task.sleep(for: .milliseconds(200))
         host.send(SIGINT)
         let stoppedAt = ContinuousClock.now
         #expect(try await host.waitForExit() == 1)
-        #expect(ContinuousClock.now - stoppedAt < .milliseconds(3000))
+        #expect(ContinuousClock.now - stoppedAt < .seconds(15), "exited before the shutdown_timeout")
         #expect(host.stderr.contains("second stop signal"))
     }
 

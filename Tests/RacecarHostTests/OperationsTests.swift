@@ -81,7 +81,7 @@ import Testing
             workingDirectory: directory)
         try await host.waitFor("messages") { $0.count >= 3 }
         let probeEnvironment = [
-            "RACECAR_LIVENESS_PROBE_FILE_PATH": probeFile, "RACECAR_LIVENESS_PROBE_MAX_INTERVAL": "3",
+            "RACECAR_LIVENESS_PROBE_FILE_PATH": probeFile, "RACECAR_LIVENESS_PROBE_MAX_INTERVAL": "15",
         ]
         let alive = try await HostProcess.run(["liveness-probe"], environment: probeEnvironment, executable: racecarctl)
         #expect(alive.status == 0, "\(alive.stderr)")

@@ -6,7 +6,7 @@ import Testing
 /// broker goes down and comes back, and the host is killed (kill -9) or stopped (SIGTERM) and
 /// restarted mid-stream. At the end every offset of every partition was processed at least
 /// once and the group's commits promise nothing that was not processed.
-@Suite(.timeLimit(.minutes(4))) struct SoakTests {
+@Suite(.timeLimit(.minutes(6))) struct SoakTests {
     static let partitions = 8
     static let perPartition = 2_500
     static let seed: UInt64 = 0x5EED_2026

@@ -66,9 +66,12 @@ final class HostProcess: Sendable {
         _ condition: ([String]) -> Bool
     ) async throws -> [String] {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        while true {
             let current = lines
             if condition(current) { return current }
+            // Checked after the condition, so a test process stalled past the deadline still
+            // gets one last look.
+            if ContinuousClock.now >= deadline { break }
             if !process.isRunning {
                 // One last look: output may arrive just after exit.
                 try await Task.sleep(for: .milliseconds(200))
