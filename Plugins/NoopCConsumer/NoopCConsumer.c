@@ -6,7 +6,8 @@
  *
  * At teardown it prints one line to standard output:
  *     noop count=<messages> first_ns=<CLOCK_MONOTONIC ns of the first> last_ns=<of the last>
- *          max_gap_ns=<longest wait between two messages> peak_rss_kb=<VmHWM>
+ *          max_gap_ns=<longest wait between two messages> first_rss_kb=<VmRSS at the first
+ *          message> peak_rss_kb=<VmHWM>
  * (the peak RSS comes from the process itself: Linux carries a spawning process's peak over
  * into a child started with vfork and exec, so wait4 cannot tell it).
  *
@@ -18,6 +19,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "racecar_plugin.h"
@@ -27,6 +29,7 @@ typedef struct noop_consumer {
     uint64_t first_ns;
     uint64_t last_ns;
     uint64_t max_gap_ns;
+    long first_rss_kb;
     int reads_clock;
 } noop_consumer;
 
@@ -34,6 +37,23 @@ static uint64_t monotonic_ns(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+/* A "NAME: N kB" line of /proc/self/status (VmRSS now, VmHWM the peak), or -1. */
+static long status_kb(const char *name) {
+    FILE *status = fopen("/proc/self/status", "r");
+    if (status == NULL) return -1;
+    char line[256];
+    size_t length = strlen(name);
+    long kilobytes = -1;
+    while (fgets(line, sizeof line, status) != NULL) {
+        if (strncmp(line, name, length) == 0 && line[length] == ':') {
+            kilobytes = strtol(line + length + 1, NULL, 10);
+            break;
+        }
+    }
+    fclose(status);
+    return kilobytes;
 }
 
 static racecar_status noop_create(const racecar_consumer_descriptor *consumer, racecar_host *host,
@@ -60,6 +80,7 @@ static racecar_status noop_process(void *instance, const racecar_message *messag
         uint64_t now = monotonic_ns();
         if (self->first_ns == 0) {
             self->first_ns = now;
+            self->first_rss_kb = status_kb("VmRSS");
         } else if (now - self->last_ns > self->max_gap_ns) {
             self->max_gap_ns = now - self->last_ns;
         }
@@ -68,23 +89,11 @@ static racecar_status noop_process(void *instance, const racecar_message *messag
     return RACECAR_OK;
 }
 
-/* VmHWM from /proc/self/status: this process's peak resident set size, or -1. */
-static long peak_rss_kb(void) {
-    FILE *status = fopen("/proc/self/status", "r");
-    if (status == NULL) return -1;
-    char line[256];
-    long kilobytes = -1;
-    while (fgets(line, sizeof line, status) != NULL) {
-        if (sscanf(line, "VmHWM: %ld kB", &kilobytes) == 1) break;
-    }
-    fclose(status);
-    return kilobytes;
-}
-
 static void noop_teardown(void *instance) {
     noop_consumer *self = instance;
-    printf("noop count=%" PRIu64 " first_ns=%" PRIu64 " last_ns=%" PRIu64 " max_gap_ns=%" PRIu64 " peak_rss_kb=%ld\n",
-           self->count, self->first_ns, self->last_ns, self->max_gap_ns, peak_rss_kb());
+    printf("noop count=%" PRIu64 " first_ns=%" PRIu64 " last_ns=%" PRIu64 " max_gap_ns=%" PRIu64
+           " first_rss_kb=%ld peak_rss_kb=%ld\n",
+           self->count, self->first_ns, self->last_ns, self->max_gap_ns, self->first_rss_kb, status_kb("VmHWM"));
     fflush(stdout);
 }
 

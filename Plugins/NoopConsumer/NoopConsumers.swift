@@ -16,6 +16,8 @@ struct NoopTally {
     private(set) var firstNanoseconds: UInt64 = 0
     private(set) var lastNanoseconds: UInt64 = 0
     private(set) var longestGapNanoseconds: UInt64 = 0
+    /// VmRSS at the first message, before librdkafka's prefetched queue has had time to grow.
+    private(set) var firstRSSKilobytes = -1
     private let readsClock: Bool
 
     init() {
@@ -30,6 +32,7 @@ struct NoopTally {
         let now = monotonicNanoseconds()
         if firstNanoseconds == 0 {
             firstNanoseconds = now
+            firstRSSKilobytes = statusKilobytes("VmRSS")
         } else if now &- lastNanoseconds > longestGapNanoseconds {
             longestGapNanoseconds = now &- lastNanoseconds
         }
@@ -41,14 +44,14 @@ struct NoopTally {
     /// into a child started with vfork and exec).
     func report() {
         print(
-            "noop count=\(count) first_ns=\(firstNanoseconds) last_ns=\(lastNanoseconds) max_gap_ns=\(longestGapNanoseconds) peak_rss_kb=\(peakRSSKilobytes())"
+            "noop count=\(count) first_ns=\(firstNanoseconds) last_ns=\(lastNanoseconds) max_gap_ns=\(longestGapNanoseconds) first_rss_kb=\(firstRSSKilobytes) peak_rss_kb=\(statusKilobytes("VmHWM"))"
         )
         fflush(nil)
     }
 }
 
-/// VmHWM from /proc/self/status: this process's peak resident set size, or -1.
-func peakRSSKilobytes() -> Int {
+/// A `NAME: N kB` line of /proc/self/status (`VmRSS` now, `VmHWM` the peak), or -1.
+func statusKilobytes(_ name: String) -> Int {
     let file = open("/proc/self/status", O_RDONLY)
     guard file >= 0 else { return -1 }
     defer { close(file) }
@@ -59,7 +62,7 @@ func peakRSSKilobytes() -> Int {
         if count <= 0 { break }
         bytes += chunk.prefix(count)
     }
-    for line in bytes.split(separator: UInt8(ascii: "\n")) where line.starts(with: Array("VmHWM:".utf8)) {
+    for line in bytes.split(separator: UInt8(ascii: "\n")) where line.starts(with: Array("\(name):".utf8)) {
         let digits = line.drop { !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
             .prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
         return Int(String(decoding: digits, as: UTF8.self)) ?? -1

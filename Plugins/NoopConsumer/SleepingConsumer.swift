@@ -64,7 +64,7 @@ final class SleepingConsumer: Consumer {
 
     func teardown() {
         print(
-            "noop count=\(count) first_ns=\(firstNanoseconds) last_ns=\(lastNanoseconds) max_gap_ns=\(longestGapNanoseconds) peak_rss_kb=\(peakRSSKilobytes()) busy_ns=\(busyNanoseconds)"
+            "noop count=\(count) first_ns=\(firstNanoseconds) last_ns=\(lastNanoseconds) max_gap_ns=\(longestGapNanoseconds) peak_rss_kb=\(statusKilobytes("VmHWM")) busy_ns=\(busyNanoseconds)"
         )
         fflush(nil)
     }

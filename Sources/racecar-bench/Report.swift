@@ -72,11 +72,16 @@ struct VariantSummary {
     let megabytesPerSecond: Double
     let cpuSecondsPerMillion: Double
     let peakRSSMegabytes: Double
+    /// RSS at the first message, where every run reported it.
+    let firstRSSMegabytes: Double?
     let startToFirstSeconds: Double
     let longestGapMilliseconds: Double
     /// Against the raw consumer of the same mode; nil for the raw consumers themselves.
     var throughputRatio: Double?
     var cpuRatio: Double?
+    /// Megabytes above the raw consumer of the same mode, at the first message and at the peak.
+    var firstRSSOverRaw: Double?
+    var peakRSSOverRaw: Double?
 
     init(variant: Variant, runs: [RunResult], messageSize: Int) {
         self.variant = variant
@@ -85,6 +90,8 @@ struct VariantSummary {
         megabytesPerSecond = median(runs.map { $0.messagesPerSecond * Double(messageSize) / 1e6 })
         cpuSecondsPerMillion = median(runs.map { $0.cpuSeconds / Double($0.messages) * 1e6 })
         peakRSSMegabytes = median(runs.map { Double($0.peakRSSBytes) / 1_048_576 })
+        let firstRSS = runs.compactMap(\.firstRSSBytes)
+        firstRSSMegabytes = firstRSS.count == runs.count ? median(firstRSS.map { Double($0) / 1_048_576 }) : nil
         startToFirstSeconds = median(runs.map { Double($0.startToFirstNanoseconds) / 1e9 })
         longestGapMilliseconds = median(runs.map { Double($0.longestGapNanoseconds) / 1e6 })
     }
@@ -106,6 +113,10 @@ func withRatios(_ summaries: [VariantSummary]) -> [VariantSummary] {
         else { return result }
         result.throughputRatio = summary.messagesPerSecond / raw.messagesPerSecond
         result.cpuRatio = summary.cpuSecondsPerMillion / raw.cpuSecondsPerMillion
+        result.peakRSSOverRaw = summary.peakRSSMegabytes - raw.peakRSSMegabytes
+        if let first = summary.firstRSSMegabytes, let rawFirst = raw.firstRSSMegabytes {
+            result.firstRSSOverRaw = first - rawFirst
+        }
         return result
     }
 }
@@ -147,19 +158,27 @@ struct BenchReport {
     /// The results table (also printed to standard output).
     var table: String {
         var lines = [
-            "| variant | msgs/s | MB/s | CPU s per 1M msgs | peak RSS MB | throughput vs raw | CPU vs raw | longest gap ms | start + join s |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| variant | msgs/s | MB/s | CPU s per 1M msgs | RSS at first message MB | peak RSS MB | throughput vs raw | CPU vs raw | RSS vs raw MB: first, peak | longest gap ms | start + join s |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for summary in summaries {
             let baseline = summary.variant.isRaw ? "baseline (\(summary.variant.mode))" : "–"
             lines.append(
                 "| \(summary.variant.title) | \(grouped(summary.messagesPerSecond)) | \(format(summary.megabytesPerSecond, 1)) "
-                    + "| \(format(summary.cpuSecondsPerMillion, 2)) | \(format(summary.peakRSSMegabytes, 1)) "
+                    + "| \(format(summary.cpuSecondsPerMillion, 2)) | \(summary.firstRSSMegabytes.map { format($0, 1) } ?? "–") "
+                    + "| \(format(summary.peakRSSMegabytes, 1)) "
                     + "| \(summary.throughputRatio.map { format($0, 2) + "×" } ?? baseline) "
                     + "| \(summary.cpuRatio.map { format($0, 2) + "×" } ?? (summary.variant.isRaw ? "baseline" : "–")) "
+                    + "| \(rssOverRaw(summary)) "
                     + "| \(format(summary.longestGapMilliseconds, 0)) | \(format(summary.startToFirstSeconds, 1)) |")
         }
         return lines.joined(separator: "\n")
+    }
+
+    private func rssOverRaw(_ summary: VariantSummary) -> String {
+        guard let peak = summary.peakRSSOverRaw else { return summary.variant.isRaw ? "baseline" : "–" }
+        let signed = { (value: Double) in (value < 0 ? "−" : "+") + format(abs(value), 1) }
+        return "\(summary.firstRSSOverRaw.map(signed) ?? "–"), \(signed(peak))"
     }
 
     var abiTable: String {
@@ -223,8 +242,8 @@ struct BenchReport {
             text += """
                 ## Every run
 
-                | variant | run | msgs/s | consume s | CPU s (user + sys) | peak RSS MB | longest gap ms | start + join s |
-                | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+                | variant | run | msgs/s | consume s | CPU s (user + sys) | RSS at first message MB | peak RSS MB | longest gap ms | start + join s |
+                | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 
                 """
             for summary in summaries {
@@ -232,6 +251,7 @@ struct BenchReport {
                     text +=
                         "| \(summary.variant.id) | \(run.run) | \(grouped(run.messagesPerSecond)) | \(format(Double(run.consumeNanoseconds) / 1e9, 3)) "
                         + "| \(format(run.cpuSeconds, 2)) (\(format(run.userSeconds, 2)) + \(format(run.systemSeconds, 2))) "
+                        + "| \(run.firstRSSBytes.map { format(Double($0) / 1_048_576, 1) } ?? "–") "
                         + "| \(format(Double(run.peakRSSBytes) / 1_048_576, 1)) | \(format(Double(run.longestGapNanoseconds) / 1e6, 0)) "
                         + "| \(format(Double(run.startToFirstNanoseconds) / 1e9, 2)) |\n"
                 }
@@ -260,7 +280,8 @@ struct BenchReport {
 
             - **msgs/s, MB/s**: messages (and value bytes, 1 MB = 10^6 B) from the first message to the last as the consumer saw them (CLOCK_MONOTONIC); the group join and start-up are excluded and shown in the last column.
             - **CPU s per 1M msgs**: user + system CPU of the whole consumer process (from `wait4`), start to exit, per million messages.
-            - **peak RSS**: the consumer process's maximum resident set size (VmHWM, which the consumer reads from /proc/self/status at the end; 1 MB here = 2^20 B).
+            - **RSS at first message, peak RSS**: the consumer process's resident set size (VmRSS) when its first message arrived, and its maximum (VmHWM) at the end; the consumer reads both from /proc/self/status (1 MB here = 2^20 B). The first is the process itself, libraries and runtime included, before librdkafka's prefetch queue has had time to grow; peak minus first is mostly that queue: fetched messages waiting to be consumed, which grows faster the more the fetcher outruns the consumer, so it varies a lot from run to run for raw and host alike.
+            - **RSS vs raw**: megabytes above the raw consumer of the same mode, at the first message and at the peak (medians' difference).
             - **longest gap**: the longest wait between two consecutive messages (batches, for the batch variants) inside the run. Gaps of hundreds of milliseconds are time spent waiting for librdkafka to fetch, not processing: DESIGN.md's "1-second fetch stall" (`queued.min.messages`), or a long-poll fetch (`fetch.wait.max.ms`, racecar-host's `max_wait_time`) holding the connection. They hit raw and host consumers alike, at random, and make single runs of a 1-second workload noisy; `--kafka-property queued.min.messages=...` or `--kafka-property fetch.wait.max.ms=...` shows their effect.
             - **vs raw**: racecar-host's figure divided by the raw consumer's of the same mode (`process` and the C plugin against per-message storing, `process_batch` against per-batch storing). Throughput above 1 is better; CPU above 1 is worse.
             - **Stalls**: runs with a gap of 250 ms or more: \(stallSummary).

@@ -87,6 +87,9 @@ struct RunResult {
     let systemSeconds: Double
     /// The consumer's own VmHWM at the end (see NoopReport).
     let peakRSSBytes: Int
+    /// The consumer's VmRSS at its first message: the process and librdkafka before the
+    /// prefetched queue has had time to grow (nil where the consumer does not report it).
+    let firstRSSBytes: Int?
     /// The longest wait between two consecutive messages (or batches) the consumer saw.
     let longestGapNanoseconds: UInt64
     /// Messages each instance saw, in the order the instances reported (one for every variant
@@ -268,6 +271,7 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
         userSeconds: outcome.userSeconds,
         systemSeconds: outcome.systemSeconds,
         peakRSSBytes: peakRSSKilobytes * 1024,
+        firstRSSBytes: report.firstRSSKilobytes.flatMap { $0 > 0 ? $0 * 1024 : nil },
         longestGapNanoseconds: report.longestGapNanoseconds ?? 0,
         instanceCounts: reports.map(\.count),
         instanceBusyNanoseconds: reports.allSatisfy { $0.busyNanoseconds != nil }
@@ -300,6 +304,8 @@ struct NoopReport {
     let lastNanoseconds: UInt64
     let longestGapNanoseconds: UInt64?
     let peakRSSKilobytes: Int?
+    /// VmRSS at the first message, where the consumer reports it.
+    let firstRSSKilobytes: Int?
     /// Time spent inside `process`, where the consumer reports it.
     let busyNanoseconds: UInt64?
 
@@ -318,6 +324,7 @@ struct NoopReport {
         self.lastNanoseconds = last
         self.longestGapNanoseconds = fields["max_gap_ns"].flatMap { UInt64($0) }
         self.peakRSSKilobytes = fields["peak_rss_kb"].flatMap { Int($0) }
+        self.firstRSSKilobytes = fields["first_rss_kb"].flatMap { Int($0) }
         self.busyNanoseconds = fields["busy_ns"].flatMap { UInt64($0) }
     }
 
@@ -331,6 +338,7 @@ struct NoopReport {
         lastNanoseconds = active.map(\.lastNanoseconds).max() ?? 0
         longestGapNanoseconds = reports.compactMap(\.longestGapNanoseconds).max()
         peakRSSKilobytes = reports.compactMap(\.peakRSSKilobytes).max()
+        firstRSSKilobytes = active.compactMap(\.firstRSSKilobytes).max()
         busyNanoseconds =
             reports.allSatisfy { $0.busyNanoseconds != nil }
             ? reports.reduce(0) { $0 + $1.busyNanoseconds! } : nil

@@ -18,7 +18,8 @@
  *
  * After EXPECTED_MESSAGES messages it commits synchronously, leaves the group and prints
  *     noop count=<messages> first_ns=<CLOCK_MONOTONIC ns of the first> last_ns=<of the last>
- *          max_gap_ns=<longest wait between two messages or batches> peak_rss_kb=<VmHWM>
+ *          max_gap_ns=<longest wait between two messages or batches> first_rss_kb=<VmRSS at the
+ *          first message> peak_rss_kb=<VmHWM>
  * Exit status 0 on success, 1 on a usage or Kafka error, 2 when no message came for
  * IDLE_LIMIT_MS.
  */
@@ -43,14 +44,18 @@ static uint64_t monotonic_ns(void) {
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
-/* VmHWM from /proc/self/status: this process's peak resident set size, or -1. */
-static long peak_rss_kb(void) {
+/* A "NAME: N kB" line of /proc/self/status (VmRSS now, VmHWM the peak), or -1. */
+static long status_kb(const char *name) {
     FILE *status = fopen("/proc/self/status", "r");
     if (status == NULL) return -1;
     char line[256];
+    size_t length = strlen(name);
     long kilobytes = -1;
     while (fgets(line, sizeof line, status) != NULL) {
-        if (sscanf(line, "VmHWM: %ld kB", &kilobytes) == 1) break;
+        if (strncmp(line, name, length) == 0 && line[length] == ':') {
+            kilobytes = strtol(line + length + 1, NULL, 10);
+            break;
+        }
     }
     fclose(status);
     return kilobytes;
@@ -59,12 +64,15 @@ static long peak_rss_kb(void) {
 /* Notes the time of a message (or batch): the first, the last and the longest gap. */
 typedef struct timing {
     uint64_t first_ns, last_ns, max_gap_ns;
+    long first_rss_kb;
 } timing;
 
 static void timing_record(timing *t) {
     uint64_t now = monotonic_ns();
     if (t->first_ns == 0) {
         t->first_ns = now;
+        /* What the process holds before librdkafka's prefetched queue has had time to grow. */
+        t->first_rss_kb = status_kb("VmRSS");
     } else if (now - t->last_ns > t->max_gap_ns) {
         t->max_gap_ns = now - t->last_ns;
     }
@@ -263,8 +271,9 @@ int main(int argc, char **argv) {
     rd_kafka_destroy(rk);
     free(p.last);
     free(p.touched);
-    printf("noop count=%lld first_ns=%" PRIu64 " last_ns=%" PRIu64 " max_gap_ns=%" PRIu64 " peak_rss_kb=%ld\n", count,
-           t.first_ns, t.last_ns, t.max_gap_ns, peak_rss_kb());
+    printf("noop count=%lld first_ns=%" PRIu64 " last_ns=%" PRIu64 " max_gap_ns=%" PRIu64
+           " first_rss_kb=%ld peak_rss_kb=%ld\n",
+           count, t.first_ns, t.last_ns, t.max_gap_ns, t.first_rss_kb, status_kb("VmHWM"));
     fflush(stdout);
     return status;
 }
