@@ -37,6 +37,7 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        .systemLibrary(name: "CGlibcMalloc", path: "Sources/CGlibcMalloc"),
         .target(
             name: "RacecarHost",
             dependencies: [
@@ -58,6 +59,7 @@ let package = Package(
             name: "racecar-host",
             dependencies: [
                 "RacecarHost",
+                "CGlibcMalloc",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -13,6 +13,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var options: ConsumerOptions
 
     func run() throws {
+        AllocatorTuning.apply()
         // Forking is only safe while this is the only thread: daemonize before anything else.
         let early: RacecarConfig
         do {
