@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import RacecarHost
@@ -63,5 +64,35 @@ import Testing
         #expect(
             PausePolicy(pauseTimeout: -1, exponentialBackoff: false, maxPauseTimeout: nil).decision(afterFailures: 1)
                 == .pauseIndefinitely)
+    }
+}
+
+@Suite struct LogLineTests {
+    @Test func timestampIsUTCToTheMillisecond() throws {
+        let before = Date()
+        let timestamp = LineLogHandler.timestamp()
+        #expect(timestamp.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}/) != nil, "\(timestamp)")
+        let parser = ISO8601DateFormatter()
+        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let parsed = try #require(parser.date(from: timestamp + "Z"))
+        #expect(abs(parsed.timeIntervalSince(before)) < 2, "\(timestamp) is now, in UTC")
+    }
+}
+
+@Suite struct ReusableErrorBufferTests {
+    @Test func readsWhatThePluginWroteAndClears() {
+        let buffer = ReusableErrorBuffer()
+        #expect(buffer.message == "")
+        _ = "boom at 3".withCString { strncpy(buffer.pointer.pointee.message, $0, buffer.pointer.pointee.capacity) }
+        #expect(buffer.message == "boom at 3")
+        buffer.clear()
+        #expect(buffer.message == "")
+    }
+
+    @Test func aMessageWithoutTerminatorEndsAtTheCapacity() {
+        let buffer = ReusableErrorBuffer()
+        let capacity = buffer.pointer.pointee.capacity
+        buffer.pointer.pointee.message.update(repeating: CChar(UInt8(ascii: "x")), count: capacity)
+        #expect(buffer.message == String(repeating: "x", count: capacity))
     }
 }

@@ -83,16 +83,9 @@ extension UnsafeMutablePointer where Pointee == racecar_error_buffer {
 func withErrorBuffer(
     capturing message: inout String, _ body: (UnsafeMutablePointer<racecar_error_buffer>) -> racecar_status
 ) -> racecar_status {
-    var storage = [CChar](repeating: 0, count: 1024)
-    let status = storage.withUnsafeMutableBufferPointer { characters in
-        var buffer = racecar_error_buffer(
-            struct_size: MemoryLayout<racecar_error_buffer>.size,
-            message: characters.baseAddress,
-            capacity: characters.count
-        )
-        return body(&buffer)
-    }
-    message = String(nulTerminated: storage)
+    let buffer = ReusableErrorBuffer()
+    let status = body(buffer.pointer)
+    message = buffer.message
     return status
 }
 
