@@ -120,13 +120,6 @@ private final class HarnessBox {
     }
 }
 
-private func write(_ text: String, to error: UnsafeMutablePointer<racecar_error_buffer>?) {
-    guard let error, error.pointee.capacity > 0, let destination = error.pointee.message else { return }
-    let bytes = Array(text.utf8.prefix(error.pointee.capacity - 1))
-    for (index, byte) in bytes.enumerated() { destination[index] = CChar(bitPattern: byte) }
-    destination[bytes.count] = 0
-}
-
 /// The host API a harness hands its consumer: it records instead of talking to Kafka.
 nonisolated(unsafe) private let harnessHostAPI: UnsafePointer<racecar_host_api> = {
     let table = UnsafeMutablePointer<racecar_host_api>.allocate(capacity: 1)
@@ -136,14 +129,14 @@ nonisolated(unsafe) private let harnessHostAPI: UnsafePointer<racecar_host_api> 
             produce: { host, request, error in
                 guard let box = HarnessBox.from(host), let request else { return RACECAR_ERROR }
                 if let failure = box.record(request.pointee) {
-                    write(failure, to: error)
+                    error?.write(failure)
                     return RACECAR_ERROR
                 }
                 return RACECAR_OK
             },
             deliver: { host, error in
                 guard let failure = HarnessBox.from(host)?.deliveryFailure() else { return RACECAR_OK }
-                write(failure, to: error)
+                error?.write(failure)
                 return RACECAR_ERROR
             },
             log: { host, level, message in

@@ -12,7 +12,6 @@ struct ABICallMeasurement {
     /// For batch calls, nanoseconds per message (per call divided by the batch size).
     let nanosecondsPerMessage: Double
     let callsPerRepetition: Int
-    let batchSize: Int
 }
 
 /// Times calls from the host's side of the ABI into a `dlopen`ed no-op plugin, the way
@@ -118,12 +117,6 @@ enum ABICallCost {
         return buffer
     }
 
-    private static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1
-            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
-
     private static func measureProcess(label: String, plugin: String, consumer: String, calls: Int, repetitions: Int)
         throws(BenchError) -> ABICallMeasurement
     {
@@ -150,8 +143,7 @@ enum ABICallCost {
         }
         let perCall = median(timings)
         return ABICallMeasurement(
-            label: label, nanosecondsPerCall: perCall, nanosecondsPerMessage: perCall, callsPerRepetition: calls,
-            batchSize: 1)
+            label: label, nanosecondsPerCall: perCall, nanosecondsPerMessage: perCall, callsPerRepetition: calls)
     }
 
     private static func measureBatch(
@@ -191,6 +183,6 @@ enum ABICallCost {
         let perCall = median(timings)
         return ABICallMeasurement(
             label: label, nanosecondsPerCall: perCall, nanosecondsPerMessage: perCall / Double(batchSize),
-            callsPerRepetition: calls, batchSize: batchSize)
+            callsPerRepetition: calls)
     }
 }

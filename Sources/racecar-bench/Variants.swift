@@ -74,17 +74,15 @@ struct Variant {
 
 /// What one run of one variant measured.
 struct RunResult {
-    let variant: String
     let run: Int
-    let group: String
     let messages: Int
     /// First to last message, in nanoseconds, as the consumer measured it.
     let consumeNanoseconds: UInt64
     /// Process start to first message: start-up plus the group join.
     let startToFirstNanoseconds: UInt64
-    let cpuSeconds: Double
     let userSeconds: Double
     let systemSeconds: Double
+    var cpuSeconds: Double { userSeconds + systemSeconds }
     /// The consumer's own VmHWM at the end (see NoopReport).
     let peakRSSBytes: Int
     /// The consumer's VmRSS at its first message: the process and librdkafka before the
@@ -261,13 +259,10 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
     }
 
     return RunResult(
-        variant: variant.id,
         run: run,
-        group: group,
         messages: report.count,
         consumeNanoseconds: report.lastNanoseconds - report.firstNanoseconds,
         startToFirstNanoseconds: report.firstNanoseconds - child.startNanoseconds,
-        cpuSeconds: outcome.cpuSeconds,
         userSeconds: outcome.userSeconds,
         systemSeconds: outcome.systemSeconds,
         peakRSSBytes: peakRSSKilobytes * 1024,

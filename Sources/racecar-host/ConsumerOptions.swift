@@ -26,45 +26,31 @@ struct ConsumerOptions: ParsableArguments {
 
     /// The settings that act before the plugin is loaded (daemonize, pidfile, logfile).
     func loadBeforePlugin() throws -> RacecarConfig {
-        do {
-            let flags = try ConfigFlags(parsing: arguments)
-            guard let consumer = flags.consumer else {
-                throw UserError("name the consumer to run, e.g. racecar-host --plugin libEchoConsumer.so EchoConsumer")
-            }
-            let loader = ConfigLoader(
-                configPath: config,
-                environmentName: environment,
-                environment: ProcessInfo.processInfo.environment,
-                flags: flags.settings
-            )
-            return try loader.loadBeforePlugin(consumerName: consumer)
-        } catch let error as ConfigError {
-            throw UserError(error.description)
-        }
+        let (consumer, loader) = try consumerAndLoader()
+        return try loader.loadBeforePlugin(consumerName: consumer)
     }
 
-    /// Loads the plugin and the effective configuration, or exits with a one-line error.
+    /// Loads the plugin and the effective configuration; every error's description is one line.
     func load() throws -> (ConsumerDescriptor, RacecarConfig, [String]) {
-        do {
-            let flags = try ConfigFlags(parsing: arguments)
-            guard let consumer = flags.consumer else {
-                throw UserError("name the consumer to run, e.g. racecar-host --plugin libEchoConsumer.so EchoConsumer")
-            }
-            let plugin = try PluginLoader.load(path: plugin)
-            let descriptor = try plugin.consumer(named: consumer)
-            let loader = ConfigLoader(
-                configPath: config,
-                environmentName: environment,
-                environment: ProcessInfo.processInfo.environment,
-                flags: flags.settings
-            )
-            let (config, warnings) = try loader.load(for: descriptor)
-            return (descriptor, config, (plugin.toolchainWarning.map { [$0] } ?? []) + warnings)
-        } catch let error as PluginLoadError {
-            throw UserError(error.description)
-        } catch let error as ConfigError {
-            throw UserError(error.description)
+        let (consumer, loader) = try consumerAndLoader()
+        let plugin = try PluginLoader.load(path: plugin)
+        let descriptor = try plugin.consumer(named: consumer)
+        let (config, warnings) = try loader.load(for: descriptor)
+        return (descriptor, config, (plugin.toolchainWarning.map { [$0] } ?? []) + warnings)
+    }
+
+    private func consumerAndLoader() throws -> (consumer: String, loader: ConfigLoader) {
+        let flags = try ConfigFlags(parsing: arguments)
+        guard let consumer = flags.consumer else {
+            throw UserError("name the consumer to run, e.g. racecar-host --plugin libEchoConsumer.so EchoConsumer")
         }
+        let loader = ConfigLoader(
+            configPath: config,
+            environmentName: environment,
+            environment: ProcessInfo.processInfo.environment,
+            flags: flags.settings
+        )
+        return (consumer, loader)
     }
 }
 

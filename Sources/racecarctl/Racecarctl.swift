@@ -107,14 +107,10 @@ struct Stop: ParsableCommand {
         }
         let deadline = Date().addingTimeInterval(timeout)
         while kill(pid, 0) == 0 {
-            guard Date() < deadline else { fail("process \(pid) did not exit within \(formatted(timeout)) s") }
+            guard Date() < deadline else { fail("process \(pid) did not exit within \(formatSeconds(timeout)) s") }
             usleep(50_000)
         }
         FileHandle.standardError.write(Data("racecarctl: stopped process \(pid)\n".utf8))
-    }
-
-    private func formatted(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
     }
 }
 

@@ -339,7 +339,8 @@ func parseBoolean(_ text: String) -> Bool? {
     }
 }
 
-func formatSeconds(_ seconds: Double) -> String {
+/// Seconds as an operator writes them: `10`, not `10.0`.
+public func formatSeconds(_ seconds: Double) -> String {
     seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
 }
 

@@ -6,7 +6,7 @@ import Yams
 /// consumer's own section, `RACECAR_*` variables, flags.
 public struct ConfigLoader {
     /// Where racecar.yml is read from; a missing file is fine unless it was named explicitly.
-    public var configPath: String?
+    public var configPath: String
     public var configPathIsExplicit: Bool
     /// The environment section to use.
     public var environmentName: String
@@ -113,7 +113,7 @@ public struct ConfigLoader {
     }
 
     private func readFile() throws(ConfigError) -> ConfigFile? {
-        guard let path = configPath else { return nil }
+        let path = configPath
         guard FileManager.default.fileExists(atPath: path) else {
             if configPathIsExplicit { throw .unreadableFile(path: path, reason: "no such file") }
             return nil

@@ -10,10 +10,7 @@ extension RacecarConfig {
             text += "  \(padded)  \(displayValue(of: key))  (\(sources[key.name] ?? .builtInDefault))\n"
         }
         if !pluginConsumerProperties.isEmpty {
-            let shown = pluginConsumerProperties.map { entry in
-                guard let (name, _) = Self.splitProperty(entry), ConfigKey.isSecretProperty(name) else { return entry }
-                return "\(name)=[redacted]"
-            }
+            let shown = Self.redactingSecrets(pluginConsumerProperties)
             text +=
                 "  librdkafka properties from the plugin: \(shown.joined(separator: ",")) (overridden by `consumer`)\n"
         }
@@ -26,12 +23,17 @@ extension RacecarConfig {
         case "consumer", "producer":
             let entries = key.name == "consumer" ? consumerProperties : producerProperties
             if entries.isEmpty { return "(none)" }
-            return entries.map { entry in
-                guard let (name, _) = Self.splitProperty(entry), ConfigKey.isSecretProperty(name) else { return entry }
-                return "\(name)=[redacted]"
-            }.joined(separator: ",")
+            return Self.redactingSecrets(entries).joined(separator: ",")
         default:
             return key.displayValue(self)
+        }
+    }
+
+    /// `name=value` librdkafka properties with the values of secret ones replaced.
+    private static func redactingSecrets(_ entries: [String]) -> [String] {
+        entries.map { entry in
+            guard let (name, _) = splitProperty(entry), ConfigKey.isSecretProperty(name) else { return entry }
+            return "\(name)=[redacted]"
         }
     }
 }

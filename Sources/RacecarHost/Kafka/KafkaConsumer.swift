@@ -135,8 +135,7 @@ final class KafkaConsumer: @unchecked Sendable {
         let list = makePartitionList([(partition, offset)])
         defer { rd_kafka_topic_partition_list_destroy(list) }
         if let error = rd_kafka_seek_partitions(handle, list, 10_000) {
-            logger.warning("could not seek \(partition) to \(offset): \(String(cString: rd_kafka_error_string(error)))")
-            rd_kafka_error_destroy(error)
+            logger.warning("could not seek \(partition) to \(offset): \(KafkaError.message(consuming: error))")
         }
     }
 
@@ -185,6 +184,8 @@ final class KafkaConsumer: @unchecked Sendable {
 
     /// The fatal error librdkafka raised, if any.
     func fatalError() -> String? {
+        // Called on every pass of the polling loop: look before allocating the text.
+        guard rd_kafka_fatal_error(handle, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
         var errorText = [CChar](repeating: 0, count: 512)
         let code = rd_kafka_fatal_error(handle, &errorText, errorText.count)
         return code == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(nulTerminated: errorText)
@@ -200,8 +201,7 @@ final class KafkaConsumer: @unchecked Sendable {
             logger.info("partitions assigned: \(changed.map(\.description).joined(separator: ", "))")
             if cooperative {
                 if let failure = rd_kafka_incremental_assign(handle, partitions) {
-                    logger.error("incremental assign failed: \(String(cString: rd_kafka_error_string(failure)))")
-                    rd_kafka_error_destroy(failure)
+                    logger.error("incremental assign failed: \(KafkaError.message(consuming: failure))")
                 }
             } else {
                 rd_kafka_assign(handle, partitions)
@@ -220,8 +220,7 @@ final class KafkaConsumer: @unchecked Sendable {
             rebalanceListener?.partitionsRevoked(changed)
             if cooperative {
                 if let failure = rd_kafka_incremental_unassign(handle, partitions) {
-                    logger.error("incremental unassign failed: \(String(cString: rd_kafka_error_string(failure)))")
-                    rd_kafka_error_destroy(failure)
+                    logger.error("incremental unassign failed: \(KafkaError.message(consuming: failure))")
                 }
             } else {
                 rd_kafka_assign(handle, nil)

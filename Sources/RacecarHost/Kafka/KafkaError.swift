@@ -27,4 +27,10 @@ public enum KafkaError: Error, CustomStringConvertible {
     static func message(_ code: rd_kafka_resp_err_t) -> String {
         String(cString: rd_kafka_err2str(code))
     }
+
+    /// The text of an `rd_kafka_error_t`, which this destroys.
+    static func message(consuming error: OpaquePointer) -> String {
+        defer { rd_kafka_error_destroy(error) }
+        return String(cString: rd_kafka_error_string(error))
+    }
 }

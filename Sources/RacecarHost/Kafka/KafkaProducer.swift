@@ -80,8 +80,7 @@ final class KafkaProducer: @unchecked Sendable {
         while true {
             guard let error = arguments.produce(on: handle) else { return }
             let code = rd_kafka_error_code(error)
-            let message = String(cString: rd_kafka_error_string(error))
-            rd_kafka_error_destroy(error)
+            let message = KafkaError.message(consuming: error)
             if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                 // Back-pressure: serve delivery reports until the local queue has room.
                 rd_kafka_poll(handle, 100)
@@ -133,9 +132,7 @@ final class KafkaProducer: @unchecked Sendable {
         if let error {
             tracker.completed(failure: nil)
             rd_kafka_headers_destroy(headers)
-            let text = String(cString: rd_kafka_error_string(error))
-            rd_kafka_error_destroy(error)
-            throw .operationFailed(operation: "producing to \(topic)", message: text)
+            throw .operationFailed(operation: "producing to \(topic)", message: KafkaError.message(consuming: error))
         }
     }
 

@@ -79,9 +79,8 @@ extension MockCluster {
                 }
             }
             if let error {
-                let text = String(cString: rd_kafka_error_string(error))
-                rd_kafka_error_destroy(error)
-                throw .operationFailed(operation: "producing to \(topic)", message: text)
+                throw .operationFailed(
+                    operation: "producing to \(topic)", message: KafkaError.message(consuming: error))
             }
         }
         let flushed = rd_kafka_flush(client, 30_000)

@@ -26,7 +26,7 @@ public struct ConsumerDescriptor: Sendable {
     /// The plugin's compiled-in fetch wait in seconds, if any.
     public var maxWaitTime: Double?
     /// Whether the consumer takes batches (`process_batch`) rather than single messages.
-    public var isBatchConsumer: Bool
+    public var isBatchConsumer: Bool { vtable.process_batch != nil }
 
     /// The C descriptor and vtable, as the plugin laid them out, read to this host's size.
     nonisolated(unsafe) let raw: UnsafePointer<racecar_consumer_descriptor>
@@ -79,7 +79,6 @@ public struct ConsumerDescriptor: Sendable {
         self.groupID = descriptor.group_id.map { String(cString: $0) }
         self.fetchMessages = descriptor.fetch_messages > 0 ? Int(descriptor.fetch_messages) : nil
         self.maxWaitTime = descriptor.max_wait_time_ms > 0 ? Double(descriptor.max_wait_time_ms) / 1000 : nil
-        self.isBatchConsumer = vtable.process_batch != nil
         self.raw = raw
         self.vtable = vtable
     }
@@ -89,7 +88,6 @@ public struct ConsumerDescriptor: Sendable {
     init(testName name: String, subscriptions: [Subscription]) {
         self.name = name
         self.subscriptions = subscriptions
-        self.isBatchConsumer = false
         self.raw = UnsafePointer(UnsafeMutablePointer<racecar_consumer_descriptor>.allocate(capacity: 1))
         self.vtable = racecar_consumer_vtable()
     }

@@ -5,6 +5,8 @@ import CRacecarPlugin
 /// the fields it does not know are zero.
 func readExtensible<Struct>(_ pointer: UnsafePointer<Struct>) -> Struct {
     let declaredSize = UnsafeRawPointer(pointer).load(as: Int.self)
+    // A plugin built against this header or a newer one: every field is there.
+    if declaredSize >= MemoryLayout<Struct>.size { return pointer.pointee }
     let byteCount = min(max(declaredSize, 0), MemoryLayout<Struct>.size)
     let copy = UnsafeMutableRawPointer.allocate(
         byteCount: MemoryLayout<Struct>.size, alignment: MemoryLayout<Struct>.alignment)

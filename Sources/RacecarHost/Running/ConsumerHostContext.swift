@@ -5,15 +5,13 @@ import Logging
 /// The host's side of one consumer instance: what the opaque `racecar_host *` points to.
 /// Plugins reach it through ``HostAPITable``.
 final class ConsumerHostContext: Sendable {
-    let consumerName: String
     let logger: Logger
     let deliveries = DeliveryTracker()
     /// Deliveries to the dead-letter topic, kept apart from the plugin's own.
     private let deadLetters = DeliveryTracker()
     private let producer: SharedProducer
 
-    init(consumerName: String, logger: Logger, producer: SharedProducer) {
-        self.consumerName = consumerName
+    init(logger: Logger, producer: SharedProducer) {
         self.logger = logger
         self.producer = producer
     }

@@ -19,7 +19,6 @@ struct PartitionRef: Hashable, @unchecked Sendable {
 
 extension TopicPartition {
     init(_ message: UnsafeMutablePointer<rd_kafka_message_t>) {
-        self.init(
-            topic: String(cString: rd_kafka_topic_name(message.pointee.rkt)), partition: message.pointee.partition)
+        self = PartitionRef(message).topicPartition
     }
 }

@@ -66,7 +66,7 @@ final class PartitionWorker: @unchecked Sendable {
         self.messages = MessageBuffer(capacity: config.fetchMessages)
         var workerLogger = logger
         if config.concurrency > 1 { workerLogger[metadataKey: "instance"] = "\(index)" }
-        context = ConsumerHostContext(consumerName: consumer.name, logger: workerLogger, producer: producer)
+        context = ConsumerHostContext(logger: workerLogger, producer: producer)
         var message = ""
         let status = withErrorBuffer(capturing: &message) { error in
             consumer.vtable.create!(consumer.raw, context.opaque, HostAPITable.shared, &instance, error)

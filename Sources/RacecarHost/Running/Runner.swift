@@ -366,12 +366,7 @@ extension Runner: RebalanceListener {
 
     func statisticsReceived(_ json: UnsafePointer<CChar>, length: Int) {
         guard !isStopping else { return }
-        if threads.isEmpty {
-            workers[0].statisticsReceived(json, length: length)
-        } else {
-            // The JSON buffer is only valid during the callback, and perform waits.
-            nonisolated(unsafe) let json = json
-            threads[0].perform { [worker = workers[0]] in worker.statisticsReceived(json, length: length) }
-        }
+        // The JSON buffer is only valid during the callback; onWorker waits for the worker.
+        onWorker(0) { $0.statisticsReceived(json, length: length) }
     }
 }

@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Synchronization
 
 /// Runs a ``PartitionWorker`` on its own thread (`concurrency` > 1): a queue of runs of
 /// messages handed over by the polling thread, plus tasks (hooks, rebalance bookkeeping)
@@ -18,7 +19,9 @@ final class WorkerThread: @unchecked Sendable {
     private var items: [Item] = []
     private var queued: [PartitionRef: Int] = [:]
     private var current: PartitionRef?
-    private var abandoned: Set<PartitionRef> = []
+    /// Set while the polling thread waits for the run in progress to stop; read lock-free per
+    /// message. The worker clears it when the run ends.
+    private let currentRunAbandoned = Atomic<Bool>(false)
     private var stopping = false
     private var exited = false
     private var completedTasks = 0
@@ -83,9 +86,8 @@ final class WorkerThread: @unchecked Sendable {
             }
             items = kept
             if let current, partitions.contains(current.topicPartition) {
-                abandoned.insert(current)
+                currentRunAbandoned.store(true, ordering: .releasing)
                 while self.current == current { condition.wait() }
-                abandoned.remove(current)
             }
             for partition in queued.keys where partitions.contains(partition.topicPartition) {
                 queued[partition] = nil
@@ -93,9 +95,9 @@ final class WorkerThread: @unchecked Sendable {
         }
     }
 
-    /// Whether the worker should stop the run of `partition` early (it was revoked).
+    /// Whether the worker should stop the run in progress early (its partition was revoked).
     func isAbandoned(_ partition: PartitionRef) -> Bool {
-        condition.withLock { abandoned.contains(partition) }
+        currentRunAbandoned.load(ordering: .acquiring)
     }
 
     /// Drops every queued message, lets the run in progress finish (it stops early on a stop
@@ -134,6 +136,7 @@ final class WorkerThread: @unchecked Sendable {
                 for message in run { rd_kafka_message_destroy(message) }
                 condition.withLock {
                     if let count = queued[partition] { queued[partition] = count - run.count }
+                    currentRunAbandoned.store(false, ordering: .relaxed)
                     current = nil
                     condition.broadcast()
                 }
