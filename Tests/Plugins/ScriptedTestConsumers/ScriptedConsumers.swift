@@ -7,7 +7,9 @@ import Synchronization
 /// - `SCRIPTED_FAIL`: comma-separated `topic/partition@offset` positions that fail;
 /// - `SCRIPTED_FAIL_TIMES`: how many attempts at each position fail (default 1);
 /// - `SCRIPTED_SLEEP_MS`: milliseconds to spend on each message, as if waiting on a database;
-/// - `SCRIPTED_SLOW`: `topic/partition@offset:milliseconds,...` extra time for some messages;
+/// - `SCRIPTED_SLOW`: `topic/partition@offset:milliseconds,...` extra time for some messages,
+///   the first time each is processed (a message redelivered after an eviction would
+///   otherwise get the host evicted again and again);
 /// - `SCRIPTED_OUTPUT_TOPIC`: ScriptedProducingConsumer's output topic (default `events-out`).
 ///
 /// Each prints `processed <topic>/<partition>@<offset> retries=<n> by=<instance> at=<ms>` per
@@ -19,6 +21,8 @@ final class Script: @unchecked Sendable {
     let sleepMicroseconds: UInt32
     /// Positions that take longer, from `SCRIPTED_SLOW=topic/p@offset:milliseconds,...`.
     let slow: [String: UInt32]
+    /// Slow positions already slept on.
+    private let sleptOn = Mutex<Set<String>>([])
     /// Identifies the instance in output lines, to check partitions stay with one instance.
     let instance: Int
     /// Set while a call is in progress: a second call meanwhile is a host bug.
@@ -56,7 +60,7 @@ final class Script: @unchecked Sendable {
     func handle(_ message: Message) throws {
         if sleepMicroseconds > 0 { usleep(sleepMicroseconds) }
         let position = "\(message.topic)/\(message.partition)@\(message.offset)"
-        if let extra = slow[position] { usleep(extra) }
+        if let extra = slow[position], sleptOn.withLock({ $0.insert(position).inserted }) { usleep(extra) }
         if failures.contains(position), message.retriesCount < failTimes {
             emit("failed \(position) retries=\(message.retriesCount) by=\(instance)")
             throw ScriptedFailure(description: "scripted failure at \(position)")
