@@ -8,8 +8,8 @@ import Testing
         let cluster = try MockCluster()
         try cluster.createTopic("events", partitions: 1)
         try cluster.createTopic("audit", partitions: 2)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
-        try cluster.produceNumbered(topic: "audit", partitions: 2, perPartition: 10)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
+        try await cluster.produceNumbered(topic: "audit", partitions: 2, perPartition: 10)
         let directory = TestPaths.temporaryDirectory()
         let yaml = """
             common:
@@ -33,7 +33,7 @@ import Testing
         let deadline = ContinuousClock.now + .seconds(20)
         var committed: [Int32: Int64] = [:]
         while ContinuousClock.now < deadline {
-            committed = try client.committedOffsets(group: "staging.echo-consumer", topic: "audit", partitions: 2)
+            committed = try await client.committedOffsets(group: "staging.echo-consumer", topic: "audit", partitions: 2)
             if committed == [0: 10, 1: 10] { break }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -45,7 +45,7 @@ import Testing
     @Test func offsetCommitOnIdleRecommitsWhileNothingArrives() async throws {
         let cluster = try MockCluster()
         try cluster.createTopic("events", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
         let host = try HostProcess(
             [
                 "--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--offset-commit-on-idle",
@@ -65,7 +65,7 @@ import Testing
         }
         #expect(recommits() >= before + 3, "the idle consumer keeps re-committing its position")
         #expect(host.lines.count == 3)
-        let committed = try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
+        let committed = try await KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
             group: "echo-consumer", topic: "events", partitions: 1)
         #expect(committed == [0: 3])
         host.send(SIGTERM)
@@ -75,7 +75,7 @@ import Testing
     @Test func sigusr1PrintsTheConfigurationAndKeepsRunning() async throws {
         let cluster = try MockCluster()
         try cluster.createTopic("events", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 2)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 2)
         let host = try HostProcess(
             ["--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer", "--sasl-password", "hunter2"],
             environment: ["RACECAR_BROKERS": cluster.bootstrapServers, "RACECAR_MAX_WAIT_TIME": "0.1"],
@@ -90,7 +90,7 @@ import Testing
         #expect(host.stderr.contains("effective configuration for EchoConsumer:"))
         #expect(host.stderr.contains("[redacted]  (flag --sasl-password)"))
         #expect(!host.stderr.contains("hunter2"))
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 1, startingAt: 2)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 1, startingAt: 2)
         try await host.waitFor("a message after the dump") { $0.count >= 3 }
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)

@@ -41,7 +41,7 @@ import Testing
 
     @Test func echoProcessesEveryMessageInPartitionOrderAndStopsCleanly() async throws {
         try cluster.createTopic("events", partitions: 3)
-        try cluster.produceNumbered(topic: "events", partitions: 3, perPartition: 50)
+        try await cluster.produceNumbered(topic: "events", partitions: 3, perPartition: 50)
         let host = try start(TestPaths.plugin("EchoConsumer"), "EchoConsumer")
         let lines = try await host.waitFor("150 messages") { $0.count >= 150 }
         expectAllProcessedInOrder(lines, partitions: 3, perPartition: 50)
@@ -52,7 +52,7 @@ import Testing
 
     @Test func cPluginProcessesMessagesLikeTheSwiftOnes() async throws {
         try cluster.createTopic("events", partitions: 2)
-        try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 20)
+        try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 20)
         let host = try start(TestPaths.plugin("CountingCConsumer"), "CountingCConsumer")
         let lines = try await host.waitFor("40 messages") { $0.count >= 40 }
         expectAllProcessedInOrder(lines, partitions: 2, perPartition: 20)
@@ -63,7 +63,7 @@ import Testing
 
     @Test func batchConsumerProcessesEverythingInBatchesNoLargerThanFetchMessages() async throws {
         try cluster.createTopic("events", partitions: 2)
-        try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 30)
+        try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 30)
         let host = try start(
             TestPaths.plugin("ScriptedTestConsumers"), "ScriptedBatchConsumer", ["RACECAR_FETCH_MESSAGES": "4"])
         let lines = try await host.waitFor("60 messages") { $0.filter { $0.hasPrefix("processed") }.count >= 60 }
@@ -79,7 +79,7 @@ import Testing
 
     @Test func archiveConsumerWritesOneFilePerBatch() async throws {
         try cluster.createTopic("events", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 25)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 25)
         let archive = workingDirectory.appendingPathComponent("archive")
         let host = try start(
             TestPaths.plugin("ArchiveEventsConsumer"), "ArchiveEventsConsumer",
@@ -115,10 +115,10 @@ import Testing
                 partition: Int32?.none
             )
         }
-        try cluster.produce(topic: "pageviews", messages: views)
+        try await cluster.produceOffPool(topic: "pageviews", messages: views)
         let host = try start(TestPaths.plugin("GeoCodingConsumer"), "GeoCodingConsumer")
         let client = KafkaTestClient(brokers: cluster.bootstrapServers)
-        let outputs = try client.readMessages(
+        let outputs = try await client.readMessages(
             topic: "pageviews-with-country", partitions: 2, count: 20, timeout: .seconds(60))
         #expect(outputs.count == 20)
         #expect(Set(outputs.compactMap(\.key)) == Set((0..<20).map(String.init)))
@@ -129,7 +129,7 @@ import Testing
 
     @Test func failedMessageIsRetriedAfterThePauseWhileOtherPartitionsFlow() async throws {
         try cluster.createTopic("events", partitions: 2)
-        try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 10)
+        try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 10)
         let host = try start(
             TestPaths.plugin("ScriptedTestConsumers"), "ScriptedConsumer",
             [
@@ -163,7 +163,7 @@ import Testing
 
     @Test func sigtermCommitsSoARestartResumesWithoutReprocessing() async throws {
         try cluster.createTopic("events", partitions: 2)
-        try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 25)
+        try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 25)
         let first = try start(
             TestPaths.plugin("EchoConsumer"), "EchoConsumer", ["RACECAR_OFFSET_COMMIT_INTERVAL": "3600"])
         try await first.waitFor("50 messages") { $0.count >= 50 }
@@ -171,9 +171,10 @@ import Testing
         #expect(try await first.waitForExit() == 0)
 
         let client = KafkaTestClient(brokers: cluster.bootstrapServers)
-        #expect(try client.committedOffsets(group: "echo-consumer", topic: "events", partitions: 2) == [0: 25, 1: 25])
+        #expect(
+            try await client.committedOffsets(group: "echo-consumer", topic: "events", partitions: 2) == [0: 25, 1: 25])
 
-        try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 5, startingAt: 25)
+        try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 5, startingAt: 25)
         let second = try start(TestPaths.plugin("EchoConsumer"), "EchoConsumer")
         let lines = try await second.waitFor("the 10 new messages") { $0.count >= 10 }
         let offsets = ProcessedLine.offsetsByPartition(lines)
@@ -185,7 +186,7 @@ import Testing
 
     @Test func killNineThenRestartProcessesEveryMessageAtLeastOnce() async throws {
         try cluster.createTopic("events", partitions: 4)
-        try cluster.produceNumbered(topic: "events", partitions: 4, perPartition: 500)
+        try await cluster.produceNumbered(topic: "events", partitions: 4, perPartition: 500)
         let first = try start(TestPaths.plugin("EchoConsumer"), "EchoConsumer", ["RACECAR_FETCH_MESSAGES": "10"])
         try await first.waitFor("some progress") { $0.count >= 300 }
         first.send(SIGKILL)

@@ -28,7 +28,7 @@ import Testing
 
     @Test func exponentialBackoffDoublesThePauseUpToTheMaximumAndCountsRetries() async throws {
         try cluster.createTopic("events", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
         let host = try start(
             "ScriptedConsumer",
             [
@@ -61,7 +61,7 @@ import Testing
 
     @Test func pauseTimeoutZeroStopsAfterFinishingOtherWork() async throws {
         try cluster.createTopic("events", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 5)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 5)
         let host = try start("ScriptedConsumer", ["SCRIPTED_FAIL": "events/0@3", "RACECAR_PAUSE_TIMEOUT": "0"])
         let status = try await host.waitForExit()
         #expect(status == 1)
@@ -70,14 +70,14 @@ import Testing
             host.lines.has(
                 "on_error events/0@3 offsets=3-3 batch=false retries=0 recovery=stop message=scripted failure at events/0@3"
             ))
-        let committed = try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
+        let committed = try await KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
             group: "scripted-consumer", topic: "events", partitions: 1)
         #expect(committed == [0: 3], "the work before the failure was committed, the failed message was not")
     }
 
     @Test func pauseTimeoutMinusOnePausesUntilRestart() async throws {
         try cluster.createTopic("events", partitions: 2)
-        try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 5)
+        try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 5)
         let first = try start("ScriptedConsumer", ["SCRIPTED_FAIL": "events/0@2", "RACECAR_PAUSE_TIMEOUT": "-1"])
         try await first.waitFor("partition 1") {
             $0.has("processed events/1@4 retries=0") && $0.has("failed events/0@2 retries=0")
@@ -103,7 +103,7 @@ import Testing
 
     @Test func partialBatchFailureRetriesOnlyTheRest() async throws {
         try cluster.createTopic("events", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 10)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 10)
         let host = try start(
             "ScriptedBatchConsumer",
             ["SCRIPTED_FAIL": "events/0@5", "RACECAR_PAUSE_TIMEOUT": "0.3", "RACECAR_FETCH_MESSAGES": "10"])
@@ -129,7 +129,7 @@ import Testing
     @Test func poisonMessageGoesToTheDeadLetterTopicAndTheRestFlows() async throws {
         try cluster.createTopic("events", partitions: 1)
         try cluster.createTopic("events-dlq", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 8)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 8)
         let host = try start(
             "ScriptedConsumer",
             [
@@ -144,7 +144,7 @@ import Testing
                 "on_error events/0@2 offsets=2-2 batch=false retries=2 recovery=dead-letter message=scripted failure at events/0@2"
             ))
         #expect(ProcessedLine.offsetsByPartition(lines)[0] == [0, 1, 3, 4, 5, 6, 7])
-        let dead = try KafkaTestClient(brokers: cluster.bootstrapServers).read(
+        let dead = try await KafkaTestClient(brokers: cluster.bootstrapServers).read(
             topic: "events-dlq", partitions: 1, count: 1)
         #expect(dead.count == 1)
         #expect(dead.first?.value == "value-0-2")
@@ -156,7 +156,7 @@ import Testing
         #expect(dead.first?.headers["racecar-consumer"] == "ScriptedConsumer")
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
-        let committed = try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
+        let committed = try await KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
             group: "scripted-consumer", topic: "events", partitions: 1)
         #expect(committed == [0: 8])
     }
@@ -164,7 +164,7 @@ import Testing
     @Test func deliveryFailureIsExplainedRetriedAndDoesNotBlockLaterDeliveries() async throws {
         try cluster.createTopic("events", partitions: 1)
         try cluster.createTopic("events-out", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 5)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 5)
         // The host's next Produce requests fail twice with a permanent error, then succeed.
         var errors = [RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED]
         rd_kafka_mock_push_request_errors_array(cluster.cluster, 0, errors.count, &errors)
@@ -174,7 +174,7 @@ import Testing
         #expect(failure.contains("delivery to events-out failed"))
         #expect(failure.contains("not allowed to write to this topic"), "the delivery error is explained: \(failure)")
         #expect(lines.has("processed events/0@0 retries=2"), "the message was retried until its output was delivered")
-        let outputs = try KafkaTestClient(brokers: cluster.bootstrapServers).readMessages(
+        let outputs = try await KafkaTestClient(brokers: cluster.bootstrapServers).readMessages(
             topic: "events-out", partitions: 1, count: 5)
         #expect(Set(outputs.compactMap(\.key)) == Set((0..<5).map { "0@\($0)" }), "later messages were delivered too")
         host.send(SIGTERM)
@@ -183,7 +183,7 @@ import Testing
 
     @Test func evictedForExceedingMaxPollIntervalTheHostRejoinsAndLosesNothing() async throws {
         try cluster.createTopic("events", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 6)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 6)
         // One message outlasts max_poll_interval; with concurrency 1 nothing polls meanwhile.
         let host = try start(
             "ScriptedConsumer",
@@ -202,7 +202,7 @@ import Testing
 
     @Test func rebalanceHooksSeeAssignmentAndRevocation() async throws {
         try cluster.createTopic("events", partitions: 2)
-        try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 1)
+        try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 1)
         let host = try start("ScriptedConsumer")
         try await host.waitFor("assignment") { $0.has("assigned events/0,events/1") }
         try await host.waitFor("messages") { $0.has("processed events/1@0 retries=0") }
@@ -223,7 +223,7 @@ import Testing
 
     @Test func slowInFlightWorkIsCutOffAtTheShutdownTimeout() async throws {
         try cluster.createTopic("events", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
         // The second message takes a minute: far longer than any stall of a loaded test machine.
         let host = try start(
             "ScriptedConsumer", ["SCRIPTED_SLOW": "events/0@1:60000", "RACECAR_SHUTDOWN_TIMEOUT": "1"])
@@ -238,7 +238,7 @@ import Testing
 
     @Test func secondStopSignalExitsAtOnce() async throws {
         try cluster.createTopic("events", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
         // The second message takes a minute, longer than the default shutdown_timeout (20 s): only
         // the second signal can end the host before then.
         let host = try start("ScriptedConsumer", ["SCRIPTED_SLOW": "events/0@1:60000"])
@@ -273,7 +273,7 @@ import Testing
         try input.fileHandleForWriting.close()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        let messages = try KafkaTestClient(brokers: cluster.bootstrapServers).read(
+        let messages = try await KafkaTestClient(brokers: cluster.bootstrapServers).read(
             topic: "greetings", partitions: 1, count: 4)
         #expect(messages.map(\.value) == ["hello", "one", "two", "three"])
         #expect(messages.first?.key == "k1")

@@ -49,7 +49,7 @@ import Testing
         let agent = try Agent()
         let cluster = try MockCluster()
         try cluster.createTopic("events", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 5)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 5)
         let host = try HostProcess(
             ["--plugin", TestPaths.plugin("ScriptedTestConsumers"), "ScriptedConsumer"],
             environment: [

@@ -8,10 +8,10 @@ import Testing
     let directory = TestPaths.temporaryDirectory()
     let racecarctl = TestPaths.products.appendingPathComponent("racecarctl").path
 
-    init() throws {
+    init() async throws {
         cluster = try MockCluster()
         try cluster.createTopic("events", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
     }
 
     var environment: [String: String] {
@@ -67,7 +67,7 @@ import Testing
         #expect(kill(pid, 0) != 0, "the daemon has exited")
         #expect(!FileManager.default.fileExists(atPath: pidfile))
         #expect(
-            try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
+            try await KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
                 group: "echo-consumer", topic: "events", partitions: 1) == [0: 3])
     }
 

@@ -39,7 +39,7 @@ import Testing
     @Test(arguments: ["ScriptedConsumer", "ScriptedBatchConsumer"])
     func everyMessageInPartitionOrderWithNoInstanceCalledConcurrently(consumer: String) async throws {
         try cluster.createTopic("events", partitions: 8)
-        try cluster.produceNumbered(topic: "events", partitions: 8, perPartition: 150)
+        try await cluster.produceNumbered(topic: "events", partitions: 8, perPartition: 150)
         let host = try start(
             ["RACECAR_CONCURRENCY": "4", "SCRIPTED_SLEEP_MS": "1", "RACECAR_FETCH_MESSAGES": "20"], consumer: consumer)
         let lines = try await host.waitFor("1200 messages") { $0.filter { $0.hasPrefix("processed ") }.count >= 1200 }
@@ -53,7 +53,7 @@ import Testing
         #expect(Set(owners.values.flatMap { $0 }).count == 4, "all four instances got partitions: \(owners)")
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
-        let committed = try KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
+        let committed = try await KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
             group: consumer == "ScriptedConsumer" ? "scripted-consumer" : "scripted-batch-consumer", topic: "events",
             partitions: 8
         )
@@ -62,7 +62,7 @@ import Testing
 
     @Test func failureInOneInstanceRetriesWhileTheOthersFlow() async throws {
         try cluster.createTopic("events", partitions: 4)
-        try cluster.produceNumbered(topic: "events", partitions: 4, perPartition: 20)
+        try await cluster.produceNumbered(topic: "events", partitions: 4, perPartition: 20)
         // A pause long enough for the other partitions' 20 messages even on a loaded machine.
         let host = try start(["RACECAR_CONCURRENCY": "2", "SCRIPTED_FAIL": "events/0@3", "RACECAR_PAUSE_TIMEOUT": "3"])
         let lines = try await host.waitFor("everything") { lines in
@@ -83,7 +83,7 @@ import Testing
 
     @Test func slowMessageDoesNotTripMaxPollIntervalAndFullQueuesPause() async throws {
         try cluster.createTopic("events", partitions: 2)
-        try cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 400)
+        try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 400)
         let host = try start([
             "RACECAR_CONCURRENCY": "2", "RACECAR_FETCH_MESSAGES": "10", "RACECAR_LOG_LEVEL": "debug",
             "RACECAR_MAX_POLL_INTERVAL": "7", "RACECAR_SESSION_TIMEOUT": "6",
@@ -106,7 +106,7 @@ import Testing
 
     @Test func secondHostJoiningMidStreamLosesNothing() async throws {
         try cluster.createTopic("events", partitions: 6)
-        try cluster.produceNumbered(topic: "events", partitions: 6, perPartition: 300)
+        try await cluster.produceNumbered(topic: "events", partitions: 6, perPartition: 300)
         // About 6 s of work for the first host alone, so the second joins mid-stream.
         let environment = ["RACECAR_CONCURRENCY": "3", "SCRIPTED_SLEEP_MS": "10", "RACECAR_FETCH_MESSAGES": "20"]
         let first = try start(environment)
@@ -117,7 +117,7 @@ import Testing
         try await second.waitFor("the second host owns partitions") { _ in
             second.stderr.contains("partitions assigned: events/")
         }
-        try cluster.produceNumbered(topic: "events", partitions: 6, perPartition: 100, startingAt: 300)
+        try await cluster.produceNumbered(topic: "events", partitions: 6, perPartition: 100, startingAt: 300)
         let expected = Set(
             (0..<6).flatMap { partition in (0..<400).map { ProcessedLine("events/\(partition)@\($0)")! } })
         try await second.waitFor("every message across both hosts", timeout: .seconds(120)) { secondLines in

@@ -80,7 +80,7 @@ import Testing
     @Test func pluginBuiltWithOlderSmallerStructsStillRuns() async throws {
         let cluster = try MockCluster()
         try cluster.createTopic("events", partitions: 1)
-        try cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 5)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 5)
         let host = try HostProcess(
             ["--plugin", try FixturePlugins.path("OLDER_STRUCTS"), "FixtureConsumer"],
             environment: ["RACECAR_BROKERS": cluster.bootstrapServers, "RACECAR_MAX_WAIT_TIME": "0.1"],

@@ -25,7 +25,7 @@ import Testing
         let cluster = try MockCluster()
         try cluster.createTopic("events", partitions: Self.partitions)
         // 20,000 small messages: a few hundred kilobytes per partition, far below the mock's 5 MiB.
-        try cluster.produceNumbered(topic: "events", partitions: Self.partitions, perPartition: Self.perPartition)
+        try await cluster.produceNumbered(topic: "events", partitions: Self.partitions, perPartition: Self.perPartition)
         let expected = ProcessedLine.all(topic: "events", partitions: Self.partitions, perPartition: Self.perPartition)
 
         var failing: Set<ProcessedLine> = []
@@ -106,7 +106,8 @@ import Testing
             uniqueKeysWithValues: (0..<Int32(Self.partitions)).map { ($0, Int64(Self.perPartition)) })
         if caughtUp {
             let committedAll = try await eventually(timeout: .seconds(30), interval: .milliseconds(500)) {
-                (try? client.committedOffsets(group: "scripted-consumer", topic: "events", partitions: Self.partitions))
+                (try? await client.committedOffsets(
+                    group: "scripted-consumer", topic: "events", partitions: Self.partitions))
                     == everyPartitionAtEnd
             }
             #expect(committedAll, "the running host commits everything; log: \(notableLog(last.stderr))")
@@ -120,7 +121,7 @@ import Testing
         #expect(skipped == 0, "every offset processed at least once: \(tally.missingSummary(from: expected))")
         let phantoms = tally.unexpected(given: expected)
         #expect(phantoms.isEmpty, "only produced positions were processed")
-        let committed = try client.committedOffsets(
+        let committed = try await client.committedOffsets(
             group: "scripted-consumer", topic: "events", partitions: Self.partitions)
         #expect(
             committed.values.allSatisfy { $0 == Int64(Self.perPartition) },

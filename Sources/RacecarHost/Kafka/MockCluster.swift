@@ -14,6 +14,9 @@ public final class MockCluster: @unchecked Sendable {
         var configuration = KafkaConfiguration()
         configuration.set("test.mock.num.brokers", String(brokers))
         configuration.set("log_level", "3")
+        // A broker set up again is reachable at once; the default backoff of up to 10 s would
+        // leave what the cluster's own client produced waiting that long.
+        configuration.set("reconnect.backoff.max.ms", "1000")
         let conf = try configuration.makeConf()
         var errorText = [CChar](repeating: 0, count: 512)
         guard let client = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errorText, errorText.count) else {
@@ -50,10 +53,14 @@ public final class MockCluster: @unchecked Sendable {
 extension MockCluster {
     /// Produces messages into the cluster and waits until they are stored.
     ///
-    /// - Parameter messages: Key and value of each message; `partition` nil lets the
-    ///   partitioner choose.
-    public func produce(topic: String, messages: [(key: String?, value: String, partition: Int32?)]) throws(KafkaError)
-    {
+    /// - Parameters:
+    ///   - messages: Key and value of each message; `partition` nil lets the partitioner choose.
+    ///   - deliveryTimeout: How long to wait for the cluster to store them, for example while a
+    ///     broker that was set down comes back.
+    public func produce(
+        topic: String, messages: [(key: String?, value: String, partition: Int32?)],
+        deliveryTimeout: Duration = .seconds(30)
+    ) throws(KafkaError) {
         for message in messages {
             var arguments = ProduceArguments()
             let error: OpaquePointer? = topic.withCString { topicName in
@@ -83,7 +90,7 @@ extension MockCluster {
                     operation: "producing to \(topic)", message: KafkaError.message(consuming: error))
             }
         }
-        let flushed = rd_kafka_flush(client, 30_000)
+        let flushed = rd_kafka_flush(client, Int32(deliveryTimeout / .milliseconds(1)))
         guard flushed == RD_KAFKA_RESP_ERR_NO_ERROR else {
             throw .operationFailed(operation: "producing to \(topic)", message: KafkaError.message(flushed))
         }

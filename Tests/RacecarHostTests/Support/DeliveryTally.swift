@@ -85,11 +85,11 @@ final class DeliveryTally {
 func eventually(
     timeout: Duration,
     interval: Duration = .milliseconds(100),
-    _ condition: () -> Bool
+    _ condition: () async -> Bool
 ) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while true {
-        if condition() { return true }
+        if await condition() { return true }
         if ContinuousClock.now >= deadline { return false }
         try await Task.sleep(for: interval)
     }
@@ -238,9 +238,18 @@ extension HostProcess {
 
 /// Reads `topic` from the beginning with a group-less librdkafka consumer and returns the
 /// keys of its messages once `done` holds for them, or when `timeout` passes.
-func readKeys(brokers: String, topic: String, partitions: Int, timeout: Duration, until done: (Set<String>) -> Bool)
-    throws -> Set<String>
-{
+func readKeys(
+    brokers: String, topic: String, partitions: Int, timeout: Duration,
+    until done: @escaping @Sendable (Set<String>) -> Bool
+) async throws -> Set<String> {
+    try await onOwnThread {
+        try blockingReadKeys(brokers: brokers, topic: topic, partitions: partitions, timeout: timeout, until: done)
+    }
+}
+
+private func blockingReadKeys(
+    brokers: String, topic: String, partitions: Int, timeout: Duration, until done: (Set<String>) -> Bool
+) throws -> Set<String> {
     let conf = rd_kafka_conf_new()!
     var errorText = [CChar](repeating: 0, count: 256)
     for (name, value) in [

@@ -34,7 +34,9 @@ final class Feeder: Sendable {
                     )
                 }
                 do {
-                    try cluster.produce(topic: topic, messages: messages)
+                    // Rounds produced during a broker outage wait for the broker to return, however
+                    // long a loaded machine takes to bring it back.
+                    try cluster.produce(topic: topic, messages: messages, deliveryTimeout: .seconds(300))
                 } catch {
                     state.withLock { $0.failure = "\(error)" }
                     break

@@ -8,7 +8,11 @@ struct KafkaTestClient {
     let brokers: String
 
     /// The offsets committed by `group` for `topic`'s partitions (-1001 when none).
-    func committedOffsets(group: String, topic: String, partitions: Int) throws -> [Int32: Int64] {
+    func committedOffsets(group: String, topic: String, partitions: Int) async throws -> [Int32: Int64] {
+        try await onOwnThread { try blockingCommittedOffsets(group: group, topic: topic, partitions: partitions) }
+    }
+
+    private func blockingCommittedOffsets(group: String, topic: String, partitions: Int) throws -> [Int32: Int64] {
         let consumer = try makeClient(type: RD_KAFKA_CONSUMER, extra: ["group.id": group])
         defer { rd_kafka_destroy(consumer) }
         let list = rd_kafka_topic_partition_list_new(Int32(partitions))!
@@ -24,21 +28,27 @@ struct KafkaTestClient {
     }
 
     /// A message read back, with its headers.
-    struct ReadMessage {
+    struct ReadMessage: Sendable {
         var key: String?
         var value: String
         var headers: [String: String]
     }
 
     /// Reads every message of `topic` from the beginning until `count` arrived.
-    func readMessages(topic: String, partitions: Int, count: Int, timeout: Duration = .seconds(30)) throws -> [(
+    func readMessages(topic: String, partitions: Int, count: Int, timeout: Duration = .seconds(30)) async throws -> [(
         key: String?, value: String
     )] {
-        try read(topic: topic, partitions: partitions, count: count, timeout: timeout).map { ($0.key, $0.value) }
+        try await read(topic: topic, partitions: partitions, count: count, timeout: timeout).map { ($0.key, $0.value) }
     }
 
     /// Reads every message of `topic`, with headers, from the beginning until `count` arrived.
-    func read(topic: String, partitions: Int, count: Int, timeout: Duration = .seconds(30)) throws -> [ReadMessage] {
+    func read(topic: String, partitions: Int, count: Int, timeout: Duration = .seconds(30)) async throws
+        -> [ReadMessage]
+    {
+        try await onOwnThread { try blockingRead(topic: topic, partitions: partitions, count: count, timeout: timeout) }
+    }
+
+    private func blockingRead(topic: String, partitions: Int, count: Int, timeout: Duration) throws -> [ReadMessage] {
         let consumer = try makeClient(type: RD_KAFKA_CONSUMER, extra: ["group.id": "test-reader-\(UUID().uuidString)"])
         defer {
             rd_kafka_consumer_close(consumer)
@@ -107,7 +117,23 @@ struct KafkaTestClient {
 
 extension MockCluster {
     /// Produces `count` messages `key-<i>` / `value-<i>` to each partition of `topic`.
-    func produceNumbered(topic: String, partitions: Int, perPartition count: Int, startingAt start: Int = 0) throws {
+    func produceNumbered(topic: String, partitions: Int, perPartition count: Int, startingAt start: Int = 0)
+        async throws
+    {
+        try await onOwnThread {
+            try self.blockingProduceNumbered(
+                topic: topic, partitions: partitions, perPartition: count, startingAt: start)
+        }
+    }
+
+    /// Produces `messages` to `topic` and waits until they are stored.
+    func produceOffPool(topic: String, messages: [(key: String?, value: String, partition: Int32?)]) async throws {
+        try await onOwnThread { try self.produce(topic: topic, messages: messages) }
+    }
+
+    private func blockingProduceNumbered(topic: String, partitions: Int, perPartition count: Int, startingAt start: Int)
+        throws
+    {
         for partition in 0..<partitions {
             let messages = (start..<(start + count)).map { index in
                 (
