@@ -12,6 +12,13 @@ final class HostProcess: Sendable {
         let lines = Mutex<[String]>([])
         let partialLine = Mutex<String>("")
         let stderr = Mutex<String>("")
+        /// Standard output and error until each reaches end of file.
+        let openStreams = Mutex(2)
+
+        func streamEnded(_ handle: FileHandle) {
+            handle.readabilityHandler = nil
+            openStreams.withLock { $0 -= 1 }
+        }
     }
 
     /// Starts `racecar-host` with `arguments`, adding `environment` to a clean one.
@@ -35,7 +42,7 @@ final class HostProcess: Sendable {
         let output = self.output
         out.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
-            guard !data.isEmpty else { return }
+            guard !data.isEmpty else { return output.streamEnded(handle) }
             let complete: [String] = output.partialLine.withLock { buffer in
                 buffer += String(decoding: data, as: UTF8.self)
                 var lines = buffer.components(separatedBy: "\n")
@@ -46,7 +53,7 @@ final class HostProcess: Sendable {
         }
         err.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
-            guard !data.isEmpty else { return }
+            guard !data.isEmpty else { return output.streamEnded(handle) }
             output.stderr.withLock { $0 += String(decoding: data, as: UTF8.self) }
         }
         try process.run()
@@ -73,8 +80,8 @@ final class HostProcess: Sendable {
             // gets one last look.
             if ContinuousClock.now >= deadline { break }
             if !process.isRunning {
-                // One last look: output may arrive just after exit.
-                try await Task.sleep(for: .milliseconds(200))
+                // One last look, once everything the process wrote has been read.
+                try await waitForEndOfOutput()
                 if condition(lines) { return lines }
                 break
             }
@@ -102,10 +109,18 @@ final class HostProcess: Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        // Let the pipe handlers drain the last output.
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitForEndOfOutput()
         return process.terminationReason == .uncaughtSignal
             ? 128 + process.terminationStatus : process.terminationStatus
+    }
+
+    /// Waits until the pipe handlers have read the exited process's output to its end. A child it
+    /// left holding the pipes (a daemon before it redirects them) ends the wait after `timeout`.
+    private func waitForEndOfOutput(timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while output.openStreams.withLock({ $0 > 0 }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// Runs to completion and returns status, stdout and stderr.
