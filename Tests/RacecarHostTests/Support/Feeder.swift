@@ -36,7 +36,7 @@ final class Feeder: Sendable {
                 do {
                     // Rounds produced during a broker outage wait for the broker to return, however
                     // long a loaded machine takes to bring it back.
-                    try cluster.produce(topic: topic, messages: messages, deliveryTimeout: .seconds(300))
+                    try cluster.produce(topic: topic, messages: messages, deliveryTimeout: .seconds(120))
                 } catch {
                     state.withLock { $0.failure = "\(error)" }
                     break
