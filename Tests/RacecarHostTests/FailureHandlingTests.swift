@@ -161,6 +161,31 @@ import Testing
         #expect(committed == [0: 8])
     }
 
+    /// The dead-letter copy waits for room in the producer's queue, as a plugin's produce does,
+    /// instead of failing the message again: here the queue holds one message, and the one the
+    /// plugin produced before failing lingers in it for a second.
+    @Test func deadLetterWaitsForRoomInAFullProducerQueue() async throws {
+        try cluster.createTopic("events", partitions: 1)
+        try cluster.createTopic("events-out", partitions: 1)
+        try cluster.createTopic("events-dlq", partitions: 1)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 4)
+        let host = try start(
+            "ScriptedProducingConsumer",
+            [
+                "SCRIPTED_FAIL": "events/0@1", "SCRIPTED_FAIL_TIMES": "1000", "RACECAR_PAUSE_TIMEOUT": "0.2",
+                "RACECAR_MAX_RETRIES": "1", "RACECAR_DEAD_LETTER_TOPIC": "events-dlq",
+                "RACECAR_PRODUCER": "queue.buffering.max.messages=1,queue.buffering.max.ms=1000",
+            ])
+        let lines = try await host.waitFor("the rest of the partition") { $0.has("processed events/0@3 retries=0") }
+        #expect(lines.filter { $0.hasPrefix("failed events/0@1 ") }.count == 2, "the first attempt and one retry")
+        #expect(!host.stderr.contains("dead-letter topic events-dlq failed"), "\(notableLog(host.stderr))")
+        let dead = try await KafkaTestClient(brokers: cluster.bootstrapServers).read(
+            topic: "events-dlq", partitions: 1, count: 1)
+        #expect(dead.map(\.value) == ["value-0-1"])
+        host.send(SIGTERM)
+        #expect(try await host.waitForExit() == 0)
+    }
+
     @Test func deliveryFailureIsExplainedRetriedAndDoesNotBlockLaterDeliveries() async throws {
         try cluster.createTopic("events", partitions: 1)
         try cluster.createTopic("events-out", partitions: 1)

@@ -77,18 +77,10 @@ final class KafkaProducer: @unchecked Sendable {
         arguments.add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = Unmanaged.passUnretained(tracker).toOpaque() }
 
         tracker.enqueued()
-        while true {
-            guard let error = arguments.produce(on: handle) else { return }
-            let code = rd_kafka_error_code(error)
-            let message = KafkaError.message(consuming: error)
-            if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
-                // Back-pressure: serve delivery reports until the local queue has room.
-                rd_kafka_poll(handle, 100)
-                continue
-            }
+        if let refusal = enqueue(arguments) {
             tracker.completed(failure: nil)
             if let headers { rd_kafka_headers_destroy(headers) }
-            throw .operationFailed(operation: "producing to \(String(cString: topic))", message: message)
+            throw .operationFailed(operation: "producing to \(String(cString: topic))", message: refusal)
         }
     }
 
@@ -111,7 +103,7 @@ final class KafkaProducer: @unchecked Sendable {
             rd_kafka_header_add(headers, name, -1, value, value.utf8.count)
         }
         var arguments = ProduceArguments()
-        let error: OpaquePointer? = topic.withCString { topicName in
+        let refusal: String? = topic.withCString { topicName in
             arguments.add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topicName }
             arguments.add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
             arguments.add(RD_KAFKA_VTYPE_VALUE) {
@@ -127,13 +119,27 @@ final class KafkaProducer: @unchecked Sendable {
             arguments.add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
             arguments.add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = Unmanaged.passUnretained(tracker).toOpaque() }
             tracker.enqueued()
-            return arguments.produce(on: handle)
+            return enqueue(arguments)
         }
-        if let error {
+        if let refusal {
             tracker.completed(failure: nil)
             rd_kafka_headers_destroy(headers)
-            throw .operationFailed(operation: "producing to \(topic)", message: KafkaError.message(consuming: error))
+            throw .operationFailed(operation: "producing to \(topic)", message: refusal)
         }
+    }
+
+    /// Hands a message to librdkafka, waiting while its local queue is full; returns why it
+    /// was refused otherwise (the caller still owns the headers then).
+    private func enqueue(_ arguments: ProduceArguments) -> String? {
+        while let error = arguments.produce(on: handle) {
+            guard rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
+                return KafkaError.message(consuming: error)
+            }
+            rd_kafka_error_destroy(error)
+            // Back-pressure: serve delivery reports until the queue has room.
+            rd_kafka_poll(handle, 100)
+        }
+        return nil
     }
 
     /// Waits until every enqueued message is delivered or failed.
