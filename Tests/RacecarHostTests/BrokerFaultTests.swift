@@ -208,6 +208,36 @@ import Testing
             host, cluster: cluster, partitions: 4, perPartition: 25, group: "scripted-producing-consumer")
     }
 
+    /// A fatal librdkafka error (here: a static member fenced by the coordinator) ends the host
+    /// with the error named and a non-zero exit, after the graceful part of the shutdown; a
+    /// restarted host picks up from the last commit, so nothing is lost.
+    @Test func fatalKafkaErrorExitsNonZeroAndARestartLosesNothing() async throws {
+        let cluster = try MockCluster()
+        try cluster.createTopic("events", partitions: 2)
+        try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 30)
+        let fenced = try startScriptedHost(
+            cluster: cluster, workingDirectory: workingDirectory,
+            ["SCRIPTED_SLEEP_MS": "100", "RACECAR_CONSUMER": "group.instance.id=racecar-static-1"])
+        try await fenced.waitFor("some progress") { $0.processedCount >= 5 }
+        cluster.pushRequestErrors(.heartbeat, [RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID])
+        let status = try await fenced.waitForExit()
+        #expect(status == 1, "a fatal Kafka error exits non-zero; log: \(notableLog(fenced.stderr))")
+        #expect(
+            fenced.stderr.contains("fatal Kafka error: Fatal consumer error: Broker: Static consumer fenced"),
+            "the error is named: \(notableLog(fenced.stderr))")
+        #expect(fenced.lines.processedCount < 60, "stopped before the end of the topic")
+
+        // Whatever the fenced host did not commit, the next host processes.
+        let committed = try await KafkaTestClient(brokers: cluster.bootstrapServers).committedOffsets(
+            group: Self.group, topic: "events", partitions: 2)
+        let uncommitted = ProcessedLine.all(topic: "events", partitions: 2, perPartition: 30).filter {
+            $0.offset >= max(committed[$0.partition] ?? 0, 0)
+        }
+        let restarted = try startScriptedHost(cluster: cluster, workingDirectory: workingDirectory)
+        try await waitUntilProcessed(uncommitted, by: [restarted], tally: DeliveryTally())
+        try await stopAndCheckCommitted(restarted, cluster: cluster, partitions: 2, perPartition: 30)
+    }
+
     /// The only broker goes away mid-stream, for less than session_timeout (6 s) or for longer,
     /// when the group forgets the member, which must rejoin and resume from the last commit.
     @Test(arguments: [3, 9])

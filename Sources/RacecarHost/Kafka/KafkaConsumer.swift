@@ -182,10 +182,15 @@ final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
+    /// Whether librdkafka raised a fatal error: an atomic load, cheap enough to check per message.
+    var hasFatalError: Bool {
+        rd_kafka_fatal_error(handle, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR
+    }
+
     /// The fatal error librdkafka raised, if any.
     func fatalError() -> String? {
         // Called on every pass of the polling loop: look before allocating the text.
-        guard rd_kafka_fatal_error(handle, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        guard hasFatalError else { return nil }
         var errorText = [CChar](repeating: 0, count: 512)
         let code = rd_kafka_fatal_error(handle, &errorText, errorText.count)
         return code == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(nulTerminated: errorText)

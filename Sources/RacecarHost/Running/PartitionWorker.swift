@@ -77,8 +77,8 @@ final class PartitionWorker: @unchecked Sendable {
     // MARK: Processing
 
     /// Processes `run`, consecutive messages of one partition in offset order, until the first
-    /// failure, a stop request, or `isAbandoned` says the partition was revoked. The caller
-    /// destroys the messages.
+    /// failure, a stop request, a fatal Kafka error, or `isAbandoned` says the partition was
+    /// revoked. The caller destroys the messages.
     func handle(_ run: UnsafeBufferPointer<MessagePointer>, isAbandoned: ((PartitionRef) -> Bool)? = nil) {
         guard let first = run.first else { return }
         let partition = PartitionRef(first)
@@ -109,7 +109,7 @@ final class PartitionWorker: @unchecked Sendable {
         defer { if let lastDone { store(next: lastDone.pointee.offset + 1, of: lastDone, processed: done) } }
         var index = start
         while index < run.count {
-            if shutdown.isRequested || isAbandoned?(partition) == true { return }
+            if mustStop(partition, isAbandoned) { return }
             let message = run[index]
             index += 1
             messages.fill(count: 1, retries: retries(partition)) { _ in message }
@@ -145,7 +145,7 @@ final class PartitionWorker: @unchecked Sendable {
         let instance = instance
         var batchStart = start
         while batchStart < run.count {
-            if shutdown.isRequested || isAbandoned?(partition) == true { return }
+            if mustStop(partition, isAbandoned) { return }
             let count = min(run.count - batchStart, messages.capacity)
             let offset = batchStart
             messages.fill(count: count, retries: retries(partition)) { run[offset + $0] }
@@ -180,6 +180,13 @@ final class PartitionWorker: @unchecked Sendable {
             else { return }
             batchStart += processed + 1
         }
+    }
+
+    /// Checked before each message or batch. After a fatal Kafka error nothing more can be
+    /// committed, so work done from then on would only be repeated by the next owner.
+    @inline(__always)
+    private func mustStop(_ partition: PartitionRef, _ isAbandoned: ((PartitionRef) -> Bool)?) -> Bool {
+        shutdown.isRequested || kafka.hasFatalError || isAbandoned?(partition) == true
     }
 
     @inline(__always)
