@@ -38,7 +38,7 @@ struct RacecarBench: ParsableCommand {
     @Option(help: "Partitions of the benchmark topic (the mock keeps at most about 5 MiB per partition).")
     var partitions: Int = 32
 
-    @Option(help: "Runs per variant; the report shows medians. (default: 3; 1 with --quick)")
+    @Option(help: "Runs per variant; the report shows medians. (default: 5; 1 with --quick)")
     var runs: Int?
 
     @Option(
@@ -159,7 +159,7 @@ struct RacecarBench: ParsableCommand {
         let messageCount = messages ?? (quick ? 20_000 : 1_000_000)
         let sleepMessageCount = sleepMessages ?? (quick ? 320 : 3_200)
         let (variants, sleepingVariants) = selectedVariants()
-        let runCount = runs ?? (quick ? 1 : 3)
+        let runCount = runs ?? (quick ? 1 : 5)
         let defaultOutput =
             (packageDirectory(executableDirectory: executableDirectory()).map { $0 + "/" } ?? "")
             + "Sources/racecar-bench/results/RESULTS.md"
