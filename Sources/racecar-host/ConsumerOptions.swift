@@ -35,7 +35,7 @@ struct ConsumerOptions: ParsableArguments {
         let (consumer, loader) = try consumerAndLoader()
         let plugin = try PluginLoader.load(path: plugin)
         let descriptor = try plugin.consumer(named: consumer)
-        let (config, warnings) = try loader.load(for: descriptor)
+        let (config, warnings) = try loader.load(for: descriptor.defaults)
         return (descriptor, config, (plugin.toolchainWarning.map { [$0] } ?? []) + warnings)
     }
 

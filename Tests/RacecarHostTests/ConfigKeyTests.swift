@@ -73,7 +73,7 @@ import Testing
     ]
 
     static let keyNames = ConfigKey.all.map(\.name)
-    let echo = ConsumerDescriptor.forTesting(name: "EchoConsumer", topics: ["events"])
+    let echo = ConsumerDefaults.forTesting(name: "EchoConsumer", topics: ["events"])
 
     /// Settings other keys' samples need to pass the cross-key rules.
     func companions(of key: String) -> [String: String] {
@@ -210,7 +210,7 @@ import Testing
 }
 
 @Suite struct ConfigValidationTests {
-    let echo = ConsumerDescriptor.forTesting(name: "EchoConsumer", topics: ["events"])
+    let echo = ConsumerDefaults.forTesting(name: "EchoConsumer", topics: ["events"])
 
     func load(_ environment: [String: String]) throws(ConfigError) -> RacecarConfig {
         try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: environment).load(for: echo)
@@ -286,8 +286,8 @@ import Testing
 
 @Suite struct PluginPropertyTests {
     @Test func pluginPropertiesAreDefaultsThatOperatorPropertiesOverride() throws {
-        let plugin = ConsumerDescriptor(
-            testName: "EchoConsumer",
+        let plugin = ConsumerDefaults(
+            name: "EchoConsumer",
             subscriptions: [
                 .init(
                     topic: "a", startFromBeginning: true,
@@ -301,8 +301,8 @@ import Testing
     }
 
     @Test func subscriptionsThatDisagreeAreAnError() {
-        let plugin = ConsumerDescriptor(
-            testName: "EchoConsumer",
+        let plugin = ConsumerDefaults(
+            name: "EchoConsumer",
             subscriptions: [
                 .init(topic: "a", startFromBeginning: true, kafkaProperties: ["fetch.min.bytes=1000"]),
                 .init(topic: "b", startFromBeginning: true, kafkaProperties: ["fetch.min.bytes=1"]),
@@ -314,7 +314,7 @@ import Testing
 }
 
 @Suite struct HerokuTests {
-    let echo = ConsumerDescriptor.forTesting(name: "EchoConsumer", topics: ["events"])
+    let echo = ConsumerDefaults.forTesting(name: "EchoConsumer", topics: ["events"])
 
     @Test func herokuVariablesBecomeBrokersAndPrivateCertificateFiles() throws {
         let environment = [
@@ -367,7 +367,7 @@ import Testing
         let alphabet = Array(":-[]{}&*<>!|'\"#%@`,?\n \t\\$~0aZ".utf8)
         var generator = SeededGenerator(seed: 42)
         let directory = TestPaths.temporaryDirectory()
-        let echo = ConsumerDescriptor.forTesting(name: "EchoConsumer", topics: ["events"])
+        let echo = ConsumerDefaults.forTesting(name: "EchoConsumer", topics: ["events"])
         var outcomes = [String: Int]()
         for iteration in 0..<1500 {
             // Lets the end-to-end tests' waits run on the shared test threads meanwhile.

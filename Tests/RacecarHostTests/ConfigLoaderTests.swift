@@ -4,7 +4,7 @@ import Testing
 @testable import RacecarHost
 
 @Suite struct ConfigLoaderTests {
-    let echo = ConsumerDescriptor.forTesting(name: "EchoConsumer", topics: ["events"])
+    let echo = ConsumerDefaults.forTesting(name: "EchoConsumer", topics: ["events"])
 
     func write(_ yaml: String) -> String {
         let path = TestPaths.temporaryDirectory().appendingPathComponent("racecar.yml").path
@@ -151,9 +151,9 @@ import Testing
     }
 }
 
-extension ConsumerDescriptor {
-    static func forTesting(name: String, topics: [String]) -> ConsumerDescriptor {
-        ConsumerDescriptor(testName: name, subscriptions: topics.map { .init(topic: $0, startFromBeginning: true) })
+extension ConsumerDefaults {
+    static func forTesting(name: String, topics: [String]) -> ConsumerDefaults {
+        ConsumerDefaults(name: name, subscriptions: topics.map { .init(topic: $0, startFromBeginning: true) })
     }
 }
 

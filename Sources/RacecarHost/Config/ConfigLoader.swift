@@ -28,36 +28,35 @@ public struct ConfigLoader {
         self.flags = flags
     }
 
-    /// Loads the configuration for `consumer`.
+    /// Loads the configuration for `consumer`, a plugin's consumer and its compiled-in settings.
     ///
     /// - Returns: The configuration and warnings to log (unknown `RACECAR_*` variables).
     /// - Throws: ``ConfigError`` naming the source, key and value at fault.
-    public func load(for consumer: ConsumerDescriptor) throws(ConfigError) -> (
+    public func load(for consumer: ConsumerDefaults) throws(ConfigError) -> (
         config: RacecarConfig, warnings: [String]
     ) {
-        try load(consumer: consumer, requireSubscriptions: true)
+        try load(consumerName: consumer.name, defaults: consumer, requireSubscriptions: true)
     }
 
     /// Loads the settings needed before the plugin is loaded (`daemonize`, `pidfile`,
     /// `logfile`): every source applies, including `consumerName`'s section, but topics are
     /// not required yet.
     public func loadBeforePlugin(consumerName: String) throws(ConfigError) -> RacecarConfig {
-        try load(consumer: ConsumerDescriptor(testName: consumerName, subscriptions: []), requireSubscriptions: false)
-            .config
+        try load(consumerName: consumerName, defaults: nil, requireSubscriptions: false).config
     }
 
     /// Loads the configuration for a tool that only produces (`racecarctl produce`): every
     /// source applies, no consumer section does, and no topics are required.
     public func loadForProducing() throws(ConfigError) -> (config: RacecarConfig, warnings: [String]) {
-        try load(consumer: nil, requireSubscriptions: false)
+        try load(consumerName: nil, defaults: nil, requireSubscriptions: false)
     }
 
-    private func load(consumer: ConsumerDescriptor?, requireSubscriptions: Bool) throws(ConfigError) -> (
-        config: RacecarConfig, warnings: [String]
-    ) {
+    private func load(consumerName: String?, defaults: ConsumerDefaults?, requireSubscriptions: Bool)
+        throws(ConfigError) -> (config: RacecarConfig, warnings: [String])
+    {
         var config = RacecarConfig()
         for key in ConfigKey.all { config.sources[key.name] = .builtInDefault }
-        if let consumer { applyPluginDefaults(consumer, to: &config) }
+        if let defaults { applyPluginDefaults(defaults, to: &config) }
 
         // An empty racecar.yml counts as no file: there is no environment section to miss.
         if let file = try readFile(), !file.sectionNames.isEmpty {
@@ -76,7 +75,7 @@ public struct ConfigLoader {
                         // A mapping under an unknown key is a per-consumer section; check it either way.
                         let entries = try ConfigFile.flatten(nested, path: file.path)
                         try checkKeysExist(entries, file: file)
-                        if key == consumer?.name { consumerEntries += entries }
+                        if key == consumerName { consumerEntries += entries }
                         continue
                     }
                     try apply(key: key, node: value, file: file, to: &config)
@@ -127,7 +126,7 @@ public struct ConfigLoader {
         return try ConfigFile(path: path, contents: text)
     }
 
-    private func applyPluginDefaults(_ consumer: ConsumerDescriptor, to config: inout RacecarConfig) {
+    private func applyPluginDefaults(_ consumer: ConsumerDefaults, to config: inout RacecarConfig) {
         config.pluginConsumerProperties = consumer.subscriptions.flatMap(\.kafkaProperties)
         if !consumer.subscriptions.isEmpty {
             config.subscribesTo = consumer.subscriptions.map(\.topic)

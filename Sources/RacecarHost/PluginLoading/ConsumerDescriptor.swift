@@ -2,29 +2,11 @@ import CRacecarPlugin
 
 /// A consumer a plugin offers, read out of its C descriptor.
 public struct ConsumerDescriptor: Sendable {
-    /// One subscription compiled into the plugin.
-    public struct Subscription: Sendable, Equatable {
-        public var topic: String
-        public var startFromBeginning: Bool
-        /// librdkafka consumer properties the subscription asks for, as `name=value`.
-        public var kafkaProperties: [String]
-
-        public init(topic: String, startFromBeginning: Bool, kafkaProperties: [String] = []) {
-            self.topic = topic
-            self.startFromBeginning = startFromBeginning
-            self.kafkaProperties = kafkaProperties
-        }
-    }
-
+    /// The name and compiled-in settings, which configuration overrides.
+    public let defaults: ConsumerDefaults
     /// The name an operator runs it by.
-    public var name: String
-    public var subscriptions: [Subscription]
-    /// The plugin's compiled-in group id, if any.
-    public var groupID: String?
-    /// The plugin's compiled-in batch size, if any.
-    public var fetchMessages: Int?
-    /// The plugin's compiled-in fetch wait in seconds, if any.
-    public var maxWaitTime: Double?
+    public var name: String { defaults.name }
+    public var subscriptions: [ConsumerDefaults.Subscription] { defaults.subscriptions }
     /// Whether the consumer takes batches (`process_batch`) rather than single messages.
     public var isBatchConsumer: Bool { vtable.process_batch != nil }
 
@@ -48,7 +30,7 @@ public struct ConsumerDescriptor: Sendable {
         guard vtable.process != nil || vtable.process_batch != nil else {
             throw .invalidDescriptor(path: pluginPath, reason: "consumer \(name) has neither process nor process_batch")
         }
-        var subscriptions: [Subscription] = []
+        var subscriptions: [ConsumerDefaults.Subscription] = []
         for index in 0..<descriptor.subscription_count {
             guard let subscriptionPointer = descriptor.subscriptions?[index] else {
                 throw .invalidDescriptor(path: pluginPath, reason: "consumer \(name) has a null subscription #\(index)")
@@ -68,27 +50,20 @@ public struct ConsumerDescriptor: Sendable {
                 properties.append(String(cString: property))
             }
             subscriptions.append(
-                Subscription(
+                ConsumerDefaults.Subscription(
                     topic: String(cString: topic),
                     startFromBeginning: subscription.start_from_beginning != 0,
                     kafkaProperties: properties
                 ))
         }
-        self.name = name
-        self.subscriptions = subscriptions
-        self.groupID = descriptor.group_id.map { String(cString: $0) }
-        self.fetchMessages = descriptor.fetch_messages > 0 ? Int(descriptor.fetch_messages) : nil
-        self.maxWaitTime = descriptor.max_wait_time_ms > 0 ? Double(descriptor.max_wait_time_ms) / 1000 : nil
+        self.defaults = ConsumerDefaults(
+            name: name,
+            subscriptions: subscriptions,
+            groupID: descriptor.group_id.map { String(cString: $0) },
+            fetchMessages: descriptor.fetch_messages > 0 ? Int(descriptor.fetch_messages) : nil,
+            maxWaitTime: descriptor.max_wait_time_ms > 0 ? Double(descriptor.max_wait_time_ms) / 1000 : nil
+        )
         self.raw = raw
         self.vtable = vtable
-    }
-
-    /// A descriptor with no plugin behind it, for loading configuration before the plugin
-    /// (and in tests).
-    init(testName name: String, subscriptions: [Subscription]) {
-        self.name = name
-        self.subscriptions = subscriptions
-        self.raw = UnsafePointer(UnsafeMutablePointer<racecar_consumer_descriptor>.allocate(capacity: 1))
-        self.vtable = racecar_consumer_vtable()
     }
 }
