@@ -117,6 +117,23 @@ enum ABICallCost {
         return buffer
     }
 
+    /// Times `calls` calls of `call` in each of `repetitions` rounds, after one untimed round
+    /// that warms caches and branch predictors; returns nanoseconds per call for each round.
+    /// Inlined, so that `call` is too and the loop measures the ABI call alone.
+    @inline(__always)
+    private static func nanosecondsPerCall(calls: Int, repetitions: Int, _ call: () -> Bool) -> [Double] {
+        var failures = 0
+        var results: [Double] = []
+        for repetition in 0...repetitions {
+            let start = monotonicNanoseconds()
+            for _ in 0..<calls where !call() { failures += 1 }
+            let elapsed = monotonicNanoseconds() - start
+            if repetition > 0 { results.append(Double(elapsed) / Double(calls)) }
+        }
+        precondition(failures == 0, "a no-op consumer failed")
+        return results
+    }
+
     private static func measureProcess(label: String, plugin: String, consumer: String, calls: Int, repetitions: Int)
         throws(BenchError) -> ABICallMeasurement
     {
@@ -126,19 +143,9 @@ enum ABICallCost {
         let timings: [Double] = withSampleMessage { message in
             errorText.withUnsafeMutableBufferPointer { characters in
                 var error = makeErrorBuffer(characters)
-                var failures = 0
-                var results: [Double] = []
-                // One untimed round warms caches and branch predictors.
-                for repetition in 0...repetitions {
-                    let start = monotonicNanoseconds()
-                    for _ in 0..<calls {
-                        if process(created.instance, message, &error) != RACECAR_OK { failures += 1 }
-                    }
-                    let elapsed = monotonicNanoseconds() - start
-                    if repetition > 0 { results.append(Double(elapsed) / Double(calls)) }
+                return nanosecondsPerCall(calls: calls, repetitions: repetitions) {
+                    process(created.instance, message, &error) == RACECAR_OK
                 }
-                precondition(failures == 0, "a no-op consumer failed")
-                return results
             }
         }
         let perCall = median(timings)
@@ -160,23 +167,11 @@ enum ABICallCost {
             return pointers.withUnsafeBufferPointer { batch in
                 errorText.withUnsafeMutableBufferPointer { characters in
                     var error = makeErrorBuffer(characters)
-                    var failures = 0
-                    var results: [Double] = []
-                    for repetition in 0...repetitions {
-                        let start = monotonicNanoseconds()
-                        for _ in 0..<calls {
-                            var processed = 0
-                            if processBatch(created.instance, batch.baseAddress, batchSize, &processed, &error)
-                                != RACECAR_OK
-                            {
-                                failures += 1
-                            }
-                        }
-                        let elapsed = monotonicNanoseconds() - start
-                        if repetition > 0 { results.append(Double(elapsed) / Double(calls)) }
+                    return nanosecondsPerCall(calls: calls, repetitions: repetitions) {
+                        var processed = 0
+                        return processBatch(created.instance, batch.baseAddress, batchSize, &processed, &error)
+                            == RACECAR_OK
                     }
-                    precondition(failures == 0, "a no-op consumer failed")
-                    return results
                 }
             }
         }

@@ -266,20 +266,11 @@ struct RacecarBench: ParsableCommand {
             scratchDirectory: scratch,
             keepLogs: keepLogs
         )
-        let sleepSettings = RunSettings(
-            buildDirectory: directory,
-            brokers: brokers,
-            topic: "bench-sleep",
-            partitions: partitions,
-            messages: sleepMessageCount,
-            highWatermarks: sleepWatermarks,
-            commitIntervalSeconds: commitInterval,
-            kafkaProperties: kafkaProperties,
-            timeoutSeconds: timeout,
-            scratchDirectory: scratch,
-            consumerEnvironment: ["SLEEPING_CONSUMER_MICROSECONDS": String(sleepMicroseconds)],
-            keepLogs: keepLogs
-        )
+        var sleepSettings = settings
+        sleepSettings.topic = "bench-sleep"
+        sleepSettings.messages = sleepMessageCount
+        sleepSettings.highWatermarks = sleepWatermarks
+        sleepSettings.consumerEnvironment = ["SLEEPING_CONSUMER_MICROSECONDS": String(sleepMicroseconds)]
 
         var results: [String: [RunResult]] = [:]
         for run in 1...runCount {

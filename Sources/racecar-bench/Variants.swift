@@ -103,10 +103,10 @@ struct RunResult {
 struct RunSettings {
     let buildDirectory: String
     let brokers: String
-    let topic: String
+    var topic: String
     let partitions: Int
-    let messages: Int
-    let highWatermarks: [Int64]
+    var messages: Int
+    var highWatermarks: [Int64]
     let commitIntervalSeconds: Double
     /// Extra librdkafka consumer properties, `name=value`, for every consumer.
     let kafkaProperties: [String]
