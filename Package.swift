@@ -74,11 +74,14 @@ let package = Package(
             publicHeadersPath: "."),
 
         // The throughput benchmark (`swift run -c release racecar-bench`) and what it runs.
-        .target(name: "NoopConsumer", dependencies: ["RacecarSDK"], path: "Plugins/NoopConsumer"),
+        // The benchmark consumers' reading of their own memory (raw-consumer and the no-op plugins).
+        .target(name: "CProcessStatus"),
+        .target(name: "NoopConsumer", dependencies: ["RacecarSDK", "CProcessStatus"], path: "Plugins/NoopConsumer"),
         .target(
-            name: "NoopCConsumer", dependencies: ["CRacecarPlugin"], path: "Plugins/NoopCConsumer",
+            name: "NoopCConsumer", dependencies: ["CRacecarPlugin", "CProcessStatus"], path: "Plugins/NoopCConsumer",
             publicHeadersPath: "."),
-        .executableTarget(name: "raw-consumer", dependencies: ["CRdKafka"], path: "Sources/raw-consumer"),
+        .executableTarget(
+            name: "raw-consumer", dependencies: ["CRdKafka", "CProcessStatus"], path: "Sources/raw-consumer"),
         .executableTarget(
             name: "racecar-bench",
             dependencies: [

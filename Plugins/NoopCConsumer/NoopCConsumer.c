@@ -19,9 +19,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
+#include "process_status.h"
 #include "racecar_plugin.h"
 
 typedef struct noop_consumer {
@@ -37,23 +37,6 @@ static uint64_t monotonic_ns(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
-/* A "NAME: N kB" line of /proc/self/status (VmRSS now, VmHWM the peak), or -1. */
-static long status_kb(const char *name) {
-    FILE *status = fopen("/proc/self/status", "r");
-    if (status == NULL) return -1;
-    char line[256];
-    size_t length = strlen(name);
-    long kilobytes = -1;
-    while (fgets(line, sizeof line, status) != NULL) {
-        if (strncmp(line, name, length) == 0 && line[length] == ':') {
-            kilobytes = strtol(line + length + 1, NULL, 10);
-            break;
-        }
-    }
-    fclose(status);
-    return kilobytes;
 }
 
 static racecar_status noop_create(const racecar_consumer_descriptor *consumer, racecar_host *host,
@@ -80,7 +63,7 @@ static racecar_status noop_process(void *instance, const racecar_message *messag
         uint64_t now = monotonic_ns();
         if (self->first_ns == 0) {
             self->first_ns = now;
-            self->first_rss_kb = status_kb("VmRSS");
+            self->first_rss_kb = process_status_kb("VmRSS");
         } else if (now - self->last_ns > self->max_gap_ns) {
             self->max_gap_ns = now - self->last_ns;
         }
@@ -93,7 +76,7 @@ static void noop_teardown(void *instance) {
     noop_consumer *self = instance;
     printf("noop count=%" PRIu64 " first_ns=%" PRIu64 " last_ns=%" PRIu64 " max_gap_ns=%" PRIu64
            " first_rss_kb=%ld peak_rss_kb=%ld\n",
-           self->count, self->first_ns, self->last_ns, self->max_gap_ns, self->first_rss_kb, status_kb("VmHWM"));
+           self->count, self->first_ns, self->last_ns, self->max_gap_ns, self->first_rss_kb, process_status_kb("VmHWM"));
     fflush(stdout);
 }
 

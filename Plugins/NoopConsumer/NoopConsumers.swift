@@ -1,3 +1,4 @@
+import CProcessStatus
 import RacecarSDK
 
 #if canImport(Glibc)
@@ -52,22 +53,7 @@ struct NoopTally {
 
 /// A `NAME: N kB` line of /proc/self/status (`VmRSS` now, `VmHWM` the peak), or -1.
 func statusKilobytes(_ name: String) -> Int {
-    let file = open("/proc/self/status", O_RDONLY)
-    guard file >= 0 else { return -1 }
-    defer { close(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
-        if count <= 0 { break }
-        bytes += chunk.prefix(count)
-    }
-    for line in bytes.split(separator: UInt8(ascii: "\n")) where line.starts(with: Array("\(name):".utf8)) {
-        let digits = line.drop { !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
-            .prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
-        return Int(String(decoding: digits, as: UTF8.self)) ?? -1
-    }
-    return -1
+    process_status_kb(name)
 }
 
 @inline(__always)

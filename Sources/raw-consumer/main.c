@@ -33,6 +33,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "process_status.h"
+
 /* racecar-host's default fetch_messages: messages polled per dispatch round. */
 #define BATCH_SIZE 1000
 /* Give up when nothing arrives for this long (the group join takes about 3 s on the mock). */
@@ -42,23 +44,6 @@ static uint64_t monotonic_ns(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
-/* A "NAME: N kB" line of /proc/self/status (VmRSS now, VmHWM the peak), or -1. */
-static long status_kb(const char *name) {
-    FILE *status = fopen("/proc/self/status", "r");
-    if (status == NULL) return -1;
-    char line[256];
-    size_t length = strlen(name);
-    long kilobytes = -1;
-    while (fgets(line, sizeof line, status) != NULL) {
-        if (strncmp(line, name, length) == 0 && line[length] == ':') {
-            kilobytes = strtol(line + length + 1, NULL, 10);
-            break;
-        }
-    }
-    fclose(status);
-    return kilobytes;
 }
 
 /* Notes the time of a message (or batch): the first, the last and the longest gap. */
@@ -72,7 +57,7 @@ static void timing_record(timing *t) {
     if (t->first_ns == 0) {
         t->first_ns = now;
         /* What the process holds before librdkafka's prefetched queue has had time to grow. */
-        t->first_rss_kb = status_kb("VmRSS");
+        t->first_rss_kb = process_status_kb("VmRSS");
     } else if (now - t->last_ns > t->max_gap_ns) {
         t->max_gap_ns = now - t->last_ns;
     }
@@ -273,7 +258,7 @@ int main(int argc, char **argv) {
     free(p.touched);
     printf("noop count=%lld first_ns=%" PRIu64 " last_ns=%" PRIu64 " max_gap_ns=%" PRIu64
            " first_rss_kb=%ld peak_rss_kb=%ld\n",
-           count, t.first_ns, t.last_ns, t.max_gap_ns, t.first_rss_kb, status_kb("VmHWM"));
+           count, t.first_ns, t.last_ns, t.max_gap_ns, t.first_rss_kb, process_status_kb("VmHWM"));
     fflush(stdout);
     return status;
 }
