@@ -1,7 +1,8 @@
 /*
  * CountingCConsumer: a consumer written in plain C against racecar_plugin.h, to show the
  * ABI is language-neutral. It prints `<topic>/<partition>@<offset> <key> <value>` per
- * message (like EchoConsumer) and the number of messages it processed at teardown.
+ * message, followed by ` <name>=<value>` per header (like EchoConsumer), and the number of
+ * messages it processed at teardown. It reads headers on demand.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +30,20 @@ static racecar_status counting_create(const racecar_consumer_descriptor *consume
 }
 
 static racecar_status counting_process(void *instance, const racecar_message *message, racecar_error_buffer *error) {
-    (void)error;
     counting_consumer *self = instance;
-    printf("%s/%d@%lld %.*s %.*s\n", message->topic, (int)message->partition, (long long)message->offset,
+    const racecar_header *const *headers = NULL;
+    size_t header_count = 0;
+    if (self->api->message_headers(self->host, message, &headers, &header_count, error) != RACECAR_OK) {
+        return RACECAR_ERROR;
+    }
+    printf("%s/%d@%lld %.*s %.*s", message->topic, (int)message->partition, (long long)message->offset,
            (int)message->key_length, message->key ? (const char *)message->key : "",
            (int)message->value_length, message->value ? (const char *)message->value : "");
+    for (size_t i = 0; i < header_count; i++) {
+        printf(" %s=%.*s", headers[i]->name, (int)headers[i]->value_length,
+               headers[i]->value ? (const char *)headers[i]->value : "");
+    }
+    printf("\n");
     fflush(stdout);
     self->processed++;
     return RACECAR_OK;
@@ -69,6 +79,7 @@ static const racecar_consumer_descriptor counting_consumer_descriptor = {
     .subscriptions = subscriptions,
     .subscription_count = 1,
     .vtable = &counting_vtable,
+    .flags = RACECAR_HEADERS_ON_DEMAND,
 };
 static const racecar_consumer_descriptor *const consumers[] = {&counting_consumer_descriptor};
 

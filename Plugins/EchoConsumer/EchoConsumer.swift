@@ -4,14 +4,18 @@ import RacecarSDK
     import Glibc
 #endif
 
-/// Prints one line per message to standard output: `<topic>/<partition>@<offset> <key> <value>`.
+/// Prints one line per message to standard output: `<topic>/<partition>@<offset> <key> <value>`,
+/// followed by ` <name>=<value>` for each header the message has.
 ///
 /// The quickest way to see racecar-host work: run it against the `events` topic.
 final class EchoConsumer: Consumer {
     static let subscriptions = [Subscription("events")]
 
     func process(_ message: Message) throws {
-        print("\(message.topic)/\(message.partition)@\(message.offset) \(message.key ?? "") \(message.value ?? "")")
+        let headers = message.headers.map { " \($0.name)=\($0.value ?? "")" }.joined()
+        print(
+            "\(message.topic)/\(message.partition)@\(message.offset) \(message.key ?? "") \(message.value ?? "")\(headers)"
+        )
         // Flushed per line so that a pipe or a supervisor sees each message as it is processed.
         fflush(nil)
     }

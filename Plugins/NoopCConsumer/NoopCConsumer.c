@@ -103,6 +103,8 @@ static const racecar_consumer_descriptor noop_consumer_descriptor = {
     .subscriptions = subscriptions,
     .subscription_count = 1,
     .vtable = &noop_vtable,
+    /* It never reads headers, so the host does not parse them. */
+    .flags = RACECAR_HEADERS_ON_DEMAND,
 };
 static const racecar_consumer_descriptor *const consumers[] = {&noop_consumer_descriptor};
 

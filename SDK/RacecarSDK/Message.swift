@@ -8,9 +8,24 @@ import CRacecarPlugin
 public struct Message {
     @usableFromInline
     let raw: UnsafePointer<racecar_message>
+    /// The host to ask for the headers, when they are read on demand (every consumer the SDK
+    /// exports); `nil` when the message carries them.
+    private let host: OpaquePointer?
+    private let hostAPI: UnsafePointer<racecar_host_api>?
 
+    /// A message that carries its headers.
     package init(_ raw: UnsafePointer<racecar_message>) {
         self.raw = raw
+        self.host = nil
+        self.hostAPI = nil
+    }
+
+    /// A message whose headers `hostAPI` reads on demand.
+    package init(_ raw: UnsafePointer<racecar_message>, host: OpaquePointer?, hostAPI: UnsafePointer<racecar_host_api>)
+    {
+        self.raw = raw
+        self.host = host
+        self.hostAPI = hostAPI
     }
 
     /// The topic the message came from.
@@ -46,8 +61,14 @@ public struct Message {
     /// The message's headers as name/value pairs in their original order, values decoded as
     /// UTF-8 (`nil` for a null value).
     public var headers: [(name: String, value: String?)] {
-        (0..<raw.pointee.header_count).compactMap { index in
-            guard let header = raw.pointee.headers[index] else { return nil }
+        var list = raw.pointee.headers
+        var count = raw.pointee.header_count
+        if let hostAPI, let read = hostAPI.pointee.message_headers {
+            // Fails only for a message kept past its call, whose headers are gone.
+            guard read(host, raw, &list, &count, nil) == RACECAR_OK else { return [] }
+        }
+        return (0..<count).compactMap { index in
+            guard let header = list?[index] else { return nil }
             let value = header.pointee.value.map {
                 String(decoding: UnsafeRawBufferPointer(start: $0, count: header.pointee.value_length), as: UTF8.self)
             }

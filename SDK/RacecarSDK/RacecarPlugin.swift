@@ -111,7 +111,9 @@ public enum RacecarPlugin {
                 fetch_messages: Int32(clamping: type.fetchMessages ?? 0),
                 max_wait_time_ms: Int32(clamping: Int(((type.maxWaitTime ?? 0) * 1000).rounded())),
                 vtable: vtable,
-                user_data: UnsafeRawPointer(Unmanaged.passRetained(ConsumerType(type)).toOpaque())
+                user_data: UnsafeRawPointer(Unmanaged.passRetained(ConsumerType(type)).toOpaque()),
+                // Message.headers asks the host, so messages never pay for parsing unread headers.
+                flags: RACECAR_HEADERS_ON_DEMAND
             ))
     }
 
@@ -172,7 +174,7 @@ private let processTrampoline:
         do {
             // Borrowing the instance avoids a retain and release per message.
             try Unmanaged<ConsumerInstance>.fromOpaque(pointer!)._withUnsafeGuaranteedRef { instance in
-                try instance.single?.process(Message(message!))
+                try instance.single?.process(Message(message!, host: instance.host, hostAPI: instance.hostAPI))
             }
             return RACECAR_OK
         } catch {
@@ -188,7 +190,10 @@ private let processBatchTrampoline:
     ) -> racecar_status = { pointer, messages, count, processedCount, errorBuffer in
         do {
             try Unmanaged<ConsumerInstance>.fromOpaque(pointer!)._withUnsafeGuaranteedRef { instance in
-                try instance.batch?.processBatch(MessageBatch(UnsafeBufferPointer(start: messages, count: count)))
+                try instance.batch?.processBatch(
+                    MessageBatch(
+                        UnsafeBufferPointer(start: messages, count: count), host: instance.host,
+                        hostAPI: instance.hostAPI))
             }
             return RACECAR_OK
         } catch let failure as PartialBatchFailure {

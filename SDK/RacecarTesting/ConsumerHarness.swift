@@ -142,7 +142,9 @@ nonisolated(unsafe) private let harnessHostAPI: UnsafePointer<racecar_host_api> 
             log: { host, level, message in
                 guard let message else { return }
                 HarnessBox.from(host)?.log(level, String(cString: message))
-            }
+            },
+            // The harness hands its consumer messages that carry their headers.
+            message_headers: nil
         ))
     return UnsafePointer(table)
 }()

@@ -61,6 +61,41 @@ import Testing
         #expect(host.stderr.contains("CountingCConsumer processed 40 messages"))
     }
 
+    /// How a plugin gets headers: on demand through the host API (the Swift SDK, and a C plugin
+    /// that sets RACECAR_HEADERS_ON_DEMAND), or in every message (a plugin built against ABI
+    /// 1.0, whose smaller descriptor has no flags; garbage flags past its size must be ignored).
+    enum HeaderReader: String, CaseIterable {
+        case swiftOnDemand, cOnDemand, cBuiltForABI10
+
+        func pluginAndConsumer() throws -> (String, String) {
+            switch self {
+            case .swiftOnDemand: (TestPaths.plugin("EchoConsumer"), "EchoConsumer")
+            case .cOnDemand: (TestPaths.plugin("CountingCConsumer"), "CountingCConsumer")
+            case .cBuiltForABI10: (try FixturePlugins.path("OLDER_STRUCTS"), "FixtureConsumer")
+            }
+        }
+    }
+
+    @Test(arguments: HeaderReader.allCases)
+    func consumersReadMessageHeaders(_ reader: HeaderReader) async throws {
+        try cluster.createTopic("events", partitions: 1)
+        let racecarctl = TestPaths.products.appendingPathComponent("racecarctl").path
+        for message in [
+            ["-v", "hello", "-k", "k1", "--header", "trace=abc", "--header", "retry=2"],
+            ["-v", "plain", "-k", "k2"],
+        ] {
+            let produced = try await HostProcess.run(
+                ["produce", "-t", "events", "--brokers", cluster.bootstrapServers] + message, executable: racecarctl)
+            #expect(produced.status == 0, "\(produced.stderr)")
+        }
+        let (plugin, consumer) = try reader.pluginAndConsumer()
+        let host = try start(plugin, consumer)
+        let lines = try await host.waitFor("2 messages") { $0.count >= 2 }
+        #expect(lines == ["events/0@0 k1 hello trace=abc retry=2", "events/0@1 k2 plain"])
+        host.send(SIGTERM)
+        #expect(try await host.waitForExit() == 0)
+    }
+
     @Test func batchConsumerProcessesEverythingInBatchesNoLargerThanFetchMessages() async throws {
         try cluster.createTopic("events", partitions: 2)
         try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 30)

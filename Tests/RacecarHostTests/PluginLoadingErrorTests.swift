@@ -34,13 +34,13 @@ import Testing
     @Test func otherMajorABIVersion() async throws {
         let path = try FixturePlugins.path("OTHER_MAJOR")
         try await expectError(
-            ["--plugin", path, "FixtureConsumer"], contains: [path, "plugin ABI 2.0", "speaks ABI 1.0"])
+            ["--plugin", path, "FixtureConsumer"], contains: [path, "plugin ABI 2.1", "speaks ABI 1.1"])
     }
 
     @Test func newerMinorABIVersion() async throws {
         let path = try FixturePlugins.path("NEWER_MINOR")
         try await expectError(
-            ["--plugin", path, "FixtureConsumer"], contains: [path, "plugin ABI 1.1", "upgrade the host"])
+            ["--plugin", path, "FixtureConsumer"], contains: [path, "plugin ABI 1.2", "upgrade the host"])
     }
 
     @Test func initFunctionFails() async throws {

@@ -53,7 +53,7 @@ extern "C" {
 /** Bumped when a change breaks existing plugins; part of the symbol names. */
 #define RACECAR_ABI_MAJOR 1
 /** Bumped when fields or functions are appended; older plugins keep working. */
-#define RACECAR_ABI_MINOR 0
+#define RACECAR_ABI_MINOR 1
 
 /* ------------------------------------------------------------------------ */
 /* Status codes and errors                                                   */
@@ -126,6 +126,11 @@ typedef struct racecar_message {
      * before this call: 0 on a first attempt, 1 on the first retry, and so on.
      */
     int32_t retries_count;
+    /**
+     * The message's headers, in their original order. Always NULL and 0 for
+     * a consumer that reads headers on demand (RACECAR_HEADERS_ON_DEMAND);
+     * it calls `racecar_host_api.message_headers` instead.
+     */
     const racecar_header *const *headers;
     size_t header_count;
 } racecar_message;
@@ -205,6 +210,17 @@ typedef struct racecar_host_api {
      * `host` may be NULL (from `racecar_plugin_init_v1`) for plugin-wide lines.
      */
     void (*log)(racecar_host *host, racecar_log_level level, const char *message);
+    /**
+     * Since ABI 1.1. Reads the headers of `message`, which must be one of the
+     * messages of the current `process` / `process_batch` call, into
+     * `*headers` and `*count` (NULL and 0 when it has none). They are
+     * borrowed like the message. For consumers that set
+     * RACECAR_HEADERS_ON_DEMAND; any other consumer finds them in the
+     * message. Returns RACECAR_ERROR for a message not of the current call.
+     */
+    racecar_status (*message_headers)(racecar_host *host, const racecar_message *message,
+                                      const racecar_header *const **headers, size_t *count,
+                                      racecar_error_buffer *error);
 } racecar_host_api;
 
 /* ------------------------------------------------------------------------ */
@@ -332,6 +348,16 @@ typedef struct racecar_subscription {
 } racecar_subscription;
 
 /**
+ * For `racecar_consumer_descriptor.flags`: the host leaves every message's
+ * `headers` empty and the consumer asks for them with
+ * `racecar_host_api.message_headers` when it needs them. librdkafka
+ * allocates and frees a parse buffer to read a message's headers, even to
+ * find that it has none; a consumer that reads headers rarely or never saves
+ * that on every message. The Swift SDK sets it for every consumer.
+ */
+#define RACECAR_HEADERS_ON_DEMAND 0x1u
+
+/**
  * One consumer a plugin offers, with its compiled-in defaults. An operator
  * can override every default in racecar.yml, the environment or flags.
  */
@@ -350,6 +376,8 @@ struct racecar_consumer_descriptor {
     const racecar_consumer_vtable *vtable;
     /** Anything the plugin wants to find again in `create`; the host never reads it. */
     const void *user_data;
+    /** Since ABI 1.1. RACECAR_HEADERS_ON_DEMAND, or 0. */
+    uint32_t flags;
 };
 
 /** What a plugin is: returned by `racecar_plugin_abi_v1`. */

@@ -9,6 +9,9 @@ public struct ConsumerDescriptor: Sendable {
     public var subscriptions: [ConsumerDefaults.Subscription] { defaults.subscriptions }
     /// Whether the consumer takes batches (`process_batch`) rather than single messages.
     public var isBatchConsumer: Bool { vtable.process_batch != nil }
+    /// Whether the consumer asks for headers when it needs them (RACECAR_HEADERS_ON_DEMAND)
+    /// rather than finding them in every message.
+    public let readsHeadersOnDemand: Bool
 
     /// The C descriptor and vtable, as the plugin laid them out, read to this host's size.
     nonisolated(unsafe) let raw: UnsafePointer<racecar_consumer_descriptor>
@@ -63,6 +66,7 @@ public struct ConsumerDescriptor: Sendable {
             fetchMessages: descriptor.fetch_messages > 0 ? Int(descriptor.fetch_messages) : nil,
             maxWaitTime: descriptor.max_wait_time_ms > 0 ? Double(descriptor.max_wait_time_ms) / 1000 : nil
         )
+        self.readsHeadersOnDemand = descriptor.flags & RACECAR_HEADERS_ON_DEMAND != 0
         self.raw = raw
         self.vtable = vtable
     }

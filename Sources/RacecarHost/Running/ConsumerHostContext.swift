@@ -10,10 +10,13 @@ final class ConsumerHostContext: Sendable {
     /// Deliveries to the dead-letter topic, kept apart from the plugin's own.
     private let deadLetters = DeliveryTracker()
     private let producer: SharedProducer
+    /// The messages of the instance's current call, for headers on demand.
+    let messages: MessageBuffer
 
-    init(logger: Logger, producer: SharedProducer) {
+    init(logger: Logger, producer: SharedProducer, messages: MessageBuffer) {
         self.logger = logger
         self.producer = producer
+        self.messages = messages
     }
 
     var opaque: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }

@@ -12,7 +12,8 @@ enum HostAPITable {
                 struct_size: MemoryLayout<racecar_host_api>.size,
                 produce: produce,
                 deliver: deliver,
-                log: log
+                log: log,
+                message_headers: messageHeaders
             ))
         return UnsafePointer(table)
     }()
@@ -48,6 +49,25 @@ enum HostAPITable {
                 error?.write(failure)
                 return RACECAR_ERROR
             }
+            return RACECAR_OK
+        }
+
+    private static let messageHeaders:
+        @convention(c) (
+            OpaquePointer?, UnsafePointer<racecar_message>?,
+            UnsafeMutablePointer<UnsafePointer<UnsafePointer<racecar_header>?>?>?, UnsafeMutablePointer<Int>?,
+            UnsafeMutablePointer<racecar_error_buffer>?
+        ) -> racecar_status = { host, message, headers, count, error in
+            guard let context = ConsumerHostContext.from(host), let message, let headers, let count else {
+                error?.write("message_headers needs the host handle passed to create, a message and two results")
+                return RACECAR_ERROR
+            }
+            guard let found = context.messages.headers(of: message) else {
+                error?.write("message_headers: the message is not one of the current process or process_batch call")
+                return RACECAR_ERROR
+            }
+            headers.pointee = found.list
+            count.pointee = found.count
             return RACECAR_OK
         }
 

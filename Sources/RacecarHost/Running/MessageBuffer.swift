@@ -3,28 +3,45 @@ import CRdKafka
 
 /// Reusable C storage for the messages handed to a plugin: `racecar_message` structs that
 /// point straight into librdkafka's buffers, so dispatch allocates nothing per message.
-final class MessageBuffer {
+///
+/// Used by one thread at a time: the one calling the consumer instance it belongs to.
+final class MessageBuffer: @unchecked Sendable {
+    typealias HeaderList = UnsafeMutablePointer<UnsafePointer<racecar_header>?>
+
     let capacity: Int
+    /// The consumer reads headers through `headers(of:)` (RACECAR_HEADERS_ON_DEMAND) instead of
+    /// finding them in every message.
+    let headersOnDemand: Bool
     private let messages: UnsafeMutablePointer<racecar_message>
     /// `pointers[i]` is `messages + i`, the array-of-pointers form the ABI takes.
     let pointers: UnsafeMutablePointer<UnsafePointer<racecar_message>?>
+    /// The librdkafka message behind each slot, for headers on demand.
+    private let sources: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
+    private var filled = 0
     private var headers: UnsafeMutablePointer<racecar_header>
-    private var headerPointers: UnsafeMutablePointer<UnsafePointer<racecar_header>?>
+    private var headerPointers: HeaderList
     private var headerCapacity = 0
+    /// Headers handed out on demand during the current call; freed when the slots are refilled.
+    private var onDemand: [(headers: UnsafeMutablePointer<racecar_header>, pointers: HeaderList)] = []
 
-    init(capacity: Int) {
+    init(capacity: Int, headersOnDemand: Bool) {
         self.capacity = capacity
+        self.headersOnDemand = headersOnDemand
         messages = .allocate(capacity: capacity)
         messages.initialize(repeating: racecar_message(), count: capacity)
         pointers = .allocate(capacity: capacity)
         for index in 0..<capacity { pointers[index] = UnsafePointer(messages + index) }
+        sources = .allocate(capacity: capacity)
+        sources.initialize(repeating: nil, count: capacity)
         headers = .allocate(capacity: 0)
         headerPointers = .allocate(capacity: 0)
     }
 
     deinit {
+        releaseOnDemandHeaders()
         messages.deallocate()
         pointers.deallocate()
+        sources.deallocate()
         headers.deallocate()
         headerPointers.deallocate()
     }
@@ -32,15 +49,18 @@ final class MessageBuffer {
     /// Fills slots `0..<count` from `source(i)`; headers of all of them stay valid together.
     @inline(__always)
     func fill(count: Int, retries: Int32, _ source: (Int) -> UnsafeMutablePointer<rd_kafka_message_t>) {
+        if !onDemand.isEmpty { releaseOnDemandHeaders() }
+        filled = count
         var headerCount = 0
-        for index in 0..<count {
-            headerCount += headerTotal(source(index))
+        if !headersOnDemand {
+            for index in 0..<count { headerCount += headerTotal(source(index)) }
         }
         if headerCount > headerCapacity { growHeaders(to: headerCount) }
         var nextHeader = 0
         for index in 0..<count {
             let message = source(index)
             let target = messages + index
+            sources[index] = message
             target.pointee.struct_size = MemoryLayout<racecar_message>.size
             target.pointee.topic = rd_kafka_topic_name(message.pointee.rkt)
             target.pointee.partition = message.pointee.partition
@@ -54,7 +74,7 @@ final class MessageBuffer {
             target.pointee.headers = nil
             target.pointee.header_count = 0
             if headerCount > 0 {
-                let used = fillHeaders(message, startingAt: nextHeader)
+                let used = writeHeaders(of: message, into: headers + nextHeader, list: headerPointers + nextHeader)
                 if used > 0 {
                     target.pointee.headers = UnsafePointer(headerPointers + nextHeader)
                     target.pointee.header_count = used
@@ -64,27 +84,59 @@ final class MessageBuffer {
         }
     }
 
+    /// The headers of `message`, one of the filled slots, laid out for the ABI; valid until
+    /// the slots are refilled. `nil` for a message that is not in a filled slot.
+    func headers(of message: UnsafePointer<racecar_message>) -> (
+        list: UnsafePointer<UnsafePointer<racecar_header>?>?, count: Int
+    )? {
+        let slot = UnsafePointer(messages).distance(to: message)
+        guard slot >= 0, slot < filled, UnsafePointer(messages + slot) == message, let source = sources[slot] else {
+            return nil
+        }
+        let count = headerTotal(source)
+        guard count > 0 else { return (nil, 0) }
+        let storage = UnsafeMutablePointer<racecar_header>.allocate(capacity: count)
+        let list = HeaderList.allocate(capacity: count)
+        onDemand.append((storage, list))
+        let written = writeHeaders(of: source, into: storage, list: list)
+        return (UnsafePointer(list), written)
+    }
+
+    private func releaseOnDemandHeaders() {
+        for block in onDemand {
+            block.headers.deallocate()
+            block.pointers.deallocate()
+        }
+        onDemand.removeAll(keepingCapacity: true)
+    }
+
     private func headerTotal(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> Int {
         var list: OpaquePointer?
         guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return 0 }
         return rd_kafka_header_cnt(list)
     }
 
-    private func fillHeaders(_ message: UnsafeMutablePointer<rd_kafka_message_t>, startingAt start: Int) -> Int {
-        var list: OpaquePointer?
-        guard rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return 0 }
+    /// Writes `message`'s headers into `storage` and pointers to them into `list`, which have
+    /// room for all of them; returns how many it wrote.
+    private func writeHeaders(
+        of message: UnsafeMutablePointer<rd_kafka_message_t>,
+        into storage: UnsafeMutablePointer<racecar_header>,
+        list: HeaderList
+    ) -> Int {
+        var parsed: OpaquePointer?
+        guard rd_kafka_message_headers(message, &parsed) == RD_KAFKA_RESP_ERR_NO_ERROR, let parsed else { return 0 }
         var index = 0
         var name: UnsafePointer<CChar>?
         var value: UnsafeRawPointer?
         var size = 0
-        while rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-            headers[start + index] = racecar_header(
+        while rd_kafka_header_get_all(parsed, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            storage[index] = racecar_header(
                 struct_size: MemoryLayout<racecar_header>.size,
                 name: name,
                 value: value,
                 value_length: value == nil ? 0 : size
             )
-            headerPointers[start + index] = UnsafePointer(headers + start + index)
+            list[index] = UnsafePointer(storage + index)
             index += 1
         }
         return index

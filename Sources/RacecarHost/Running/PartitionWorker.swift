@@ -63,10 +63,10 @@ final class PartitionWorker: @unchecked Sendable {
             exponentialBackoff: config.pauseWithExponentialBackoff,
             maxPauseTimeout: config.maxPauseTimeout
         )
-        self.messages = MessageBuffer(capacity: config.fetchMessages)
+        self.messages = MessageBuffer(capacity: config.fetchMessages, headersOnDemand: consumer.readsHeadersOnDemand)
         var workerLogger = logger
         if config.concurrency > 1 { workerLogger[metadataKey: "instance"] = "\(index)" }
-        context = ConsumerHostContext(logger: workerLogger, producer: producer)
+        context = ConsumerHostContext(logger: workerLogger, producer: producer, messages: messages)
         var message = ""
         let status = withErrorBuffer(capturing: &message) { error in
             consumer.vtable.create!(consumer.raw, context.opaque, HostAPITable.shared, &instance, error)
