@@ -13,11 +13,11 @@ enum AllocatorTuning {
     /// large buffers freed while the host starts (configuration, plugin loading) raise it past
     /// the size of a fetch response, and from then on fetch buffers come from the heap, where
     /// freed space is kept and fragments. Measured with racecar-bench's topic, that costs a
-    /// host 40 to 60 MB more peak RSS than the same process with the threshold fixed. The
-    /// price is CPU: each fetch buffer is a fresh mapping to fault in and zero, which showed
-    /// in `process_batch` runs (about 1.2 instead of 0.9 CPU seconds per million messages).
-    /// Trimming the heap every 20-100 ms instead (`malloc_trim`) kept less memory back. An
-    /// operator's `MALLOC_MMAP_THRESHOLD_` takes precedence.
+    /// host 10 to 40 MB more peak RSS than the same process with the threshold fixed. The
+    /// price is CPU: each fetch buffer is a fresh mapping to fault in and zero (about 17,000
+    /// more page faults per million 100-byte messages). Trimming the heap every 20-100 ms
+    /// instead (`malloc_trim`) kept less memory back. An operator's `MALLOC_MMAP_THRESHOLD_`
+    /// takes precedence.
     static func apply() {
         guard getenv("MALLOC_MMAP_THRESHOLD_") == nil else { return }
         // Setting it explicitly is what turns glibc's dynamic adjustment off.
