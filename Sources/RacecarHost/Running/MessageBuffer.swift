@@ -46,7 +46,8 @@ final class MessageBuffer: @unchecked Sendable {
         headerPointers.deallocate()
     }
 
-    /// Fills slots `0..<count` from `source(i)`; headers of all of them stay valid together.
+    /// Fills slots `0..<count` from `source(i)`, messages of one partition; headers of all of
+    /// them stay valid together.
     @inline(__always)
     func fill(count: Int, retries: Int32, _ source: (Int) -> UnsafeMutablePointer<rd_kafka_message_t>) {
         if !onDemand.isEmpty { releaseOnDemandHeaders() }
@@ -56,13 +57,15 @@ final class MessageBuffer: @unchecked Sendable {
             for index in 0..<count { headerCount += headerTotal(source(index)) }
         }
         if headerCount > headerCapacity { growHeaders(to: headerCount) }
+        guard count > 0 else { return }
+        let topic = rd_kafka_topic_name(source(0).pointee.rkt)
         var nextHeader = 0
         for index in 0..<count {
             let message = source(index)
             let target = messages + index
             sources[index] = message
             target.pointee.struct_size = MemoryLayout<racecar_message>.size
-            target.pointee.topic = rd_kafka_topic_name(message.pointee.rkt)
+            target.pointee.topic = topic
             target.pointee.partition = message.pointee.partition
             target.pointee.offset = message.pointee.offset
             target.pointee.key = UnsafeRawPointer(message.pointee.key)

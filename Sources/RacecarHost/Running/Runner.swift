@@ -181,32 +181,40 @@ public final class Runner {
     /// Splits the chunk into runs of consecutive messages of one partition and hands each to
     /// the worker that owns the partition.
     private func dispatchChunk() {
-        var start = 0
-        while start < chunk.count {
-            let partition = PartitionRef(chunk[start])
-            var end = start + 1
-            while end < chunk.count, PartitionRef(chunk[end]) == partition { end += 1 }
-            if threads.isEmpty {
-                chunk.withUnsafeBufferPointer { workers[0].handle(UnsafeBufferPointer(rebasing: $0[start..<end])) }
-            } else {
-                let owner = owner(of: partition)
-                let queued = threads[owner].enqueue(Array(chunk[start..<end]), partition: partition)
-                if queued > queueHighWater {
-                    let topicPartition = partition.topicPartition
-                    if flowPaused.updateValue(partition, forKey: topicPartition) == nil, pauses[topicPartition] == nil {
-                        logger.debug(
-                            "\(topicPartition): \(queued) messages queued for instance \(owner), pausing until it catches up"
-                        )
-                        kafka.pause(topicPartition)
-                    }
+        // One access to `chunk` for the whole pass instead of an exclusivity check per message.
+        chunk.withUnsafeBufferPointer { messages in
+            var start = 0
+            while start < messages.count {
+                let partition = PartitionRef(messages[start])
+                var end = start + 1
+                while end < messages.count, PartitionRef(messages[end]) == partition { end += 1 }
+                let run = UnsafeBufferPointer(rebasing: messages[start..<end])
+                if threads.isEmpty {
+                    workers[0].handle(run)
+                } else {
+                    handOver(run, of: partition)
                 }
+                start = end
             }
-            start = end
-        }
-        if threads.isEmpty {
-            for message in chunk { rd_kafka_message_destroy(message) }
+            if threads.isEmpty {
+                for message in messages { rd_kafka_message_destroy(message) }
+            }
         }
         chunk.removeAll(keepingCapacity: true)
+    }
+
+    /// Queues `run` for the instance that owns `partition`; pauses the partition when that
+    /// instance's queue is full.
+    private func handOver(_ run: UnsafeBufferPointer<MessagePointer>, of partition: PartitionRef) {
+        let owner = owner(of: partition)
+        let queued = threads[owner].enqueue(Array(run), partition: partition)
+        guard queued > queueHighWater else { return }
+        let topicPartition = partition.topicPartition
+        if flowPaused.updateValue(partition, forKey: topicPartition) == nil, pauses[topicPartition] == nil {
+            logger.debug(
+                "\(topicPartition): \(queued) messages queued for instance \(owner), pausing until it catches up")
+            kafka.pause(topicPartition)
+        }
     }
 
     private func owner(of partition: PartitionRef) -> Int {
