@@ -112,18 +112,17 @@ public struct ConfigLoader {
     }
 
     private func readFile() throws(ConfigError) -> ConfigFile? {
-        let path = configPath
-        guard FileManager.default.fileExists(atPath: path) else {
-            if configPathIsExplicit { throw .unreadableFile(path: path, reason: "no such file") }
+        guard FileManager.default.fileExists(atPath: configPath) else {
+            if configPathIsExplicit { throw .unreadableFile(path: configPath, reason: "no such file") }
             return nil
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadableFile(path: path, reason: "cannot be read (check its permissions)")
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            throw .unreadableFile(path: configPath, reason: "cannot be read (check its permissions)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw .unreadableFile(path: path, reason: "is not UTF-8 text")
+            throw .unreadableFile(path: configPath, reason: "is not UTF-8 text")
         }
-        return try ConfigFile(path: path, contents: text)
+        return try ConfigFile(path: configPath, contents: text)
     }
 
     private func applyPluginDefaults(_ consumer: ConsumerDefaults, to config: inout RacecarConfig) {

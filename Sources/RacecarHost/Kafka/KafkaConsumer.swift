@@ -110,15 +110,6 @@ final class KafkaConsumer: @unchecked Sendable {
         rd_kafka_consumer_poll(handle, timeoutMilliseconds)
     }
 
-    /// Stores next-offsets (last processed + 1) for the next commit.
-    func storeOffsets(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
-        let error = rd_kafka_offsets_store(handle, list)
-        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
-            // Partitions revoked in the meantime refuse the store; their new owner re-reads them.
-            logger.debug("offsets not stored: \(KafkaError.message(error))")
-        }
-    }
-
     /// Stops fetching `partition`; on resume it continues after the last message polled.
     func pause(_ partition: TopicPartition) {
         let list = makePartitionList([(partition, nil)])
@@ -139,11 +130,14 @@ final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
-    /// Stores `next` (the offset to resume from) for `partition`.
-    func storeOffset(_ partition: TopicPartition, next: Int64) {
-        let list = makePartitionList([(partition, next)])
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        storeOffsets(list)
+    /// Stores the offset after `message` as where its partition resumes, for the next commit.
+    func storeOffset(after message: UnsafeMutablePointer<rd_kafka_message_t>) {
+        // librdkafka stores offset + 1, through the message's own topic handle: no list to build.
+        let error = rd_kafka_offset_store(message.pointee.rkt, message.pointee.partition, message.pointee.offset)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            // Partitions revoked in the meantime refuse the store; their new owner re-reads them.
+            logger.debug("offset not stored: \(KafkaError.message(error))")
+        }
     }
 
     func resume(_ partition: TopicPartition) {

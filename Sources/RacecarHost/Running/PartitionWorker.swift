@@ -106,7 +106,7 @@ final class PartitionWorker: @unchecked Sendable {
         let instance = instance
         var lastDone: MessagePointer?
         var done = 0
-        defer { if let lastDone { store(next: lastDone.pointee.offset + 1, of: lastDone, processed: done) } }
+        defer { if let lastDone { store(after: lastDone, processed: done) } }
         var index = start
         while index < run.count {
             if mustStop(partition, isAbandoned) { return }
@@ -127,7 +127,7 @@ final class PartitionWorker: @unchecked Sendable {
                 if !failures.isEmpty { failures[partition] = nil }
                 continue
             }
-            if let lastDone { store(next: lastDone.pointee.offset + 1, of: lastDone, processed: done) }
+            if let lastDone { store(after: lastDone, processed: done) }
             lastDone = nil
             done = 0
             guard fail(at: message, partition: partition, reason: failure, batch: nil) else { return }
@@ -165,7 +165,7 @@ final class PartitionWorker: @unchecked Sendable {
             processed = min(max(processed, 0), count)
             if processed > 0 {
                 let last = run[batchStart + processed - 1]
-                store(next: last.pointee.offset + 1, of: last, processed: processed)
+                store(after: last, processed: processed)
             }
             guard let failure else {
                 if !failures.isEmpty { failures[partition] = nil }
@@ -194,12 +194,13 @@ final class PartitionWorker: @unchecked Sendable {
         failures.isEmpty ? 0 : Int32(clamping: failures[partition] ?? 0)
     }
 
-    /// Stores `offset` as where `message`'s partition resumes; `processed` messages of the
-    /// run were handled successfully up to it.
-    private func store(next offset: Int64, of message: MessagePointer, processed: Int) {
+    /// Stores the offset after `message` as where its partition resumes; `processed`
+    /// messages of the run were handled successfully up to it.
+    private func store(after message: MessagePointer, processed: Int) {
+        kafka.storeOffset(after: message)
+        guard ledger != nil || metrics != nil else { return }
         let partition = TopicPartition(message)
-        kafka.storeOffset(partition, next: offset)
-        ledger?.record(partition, next: offset)
+        ledger?.record(partition, next: message.pointee.offset + 1)
         metrics?.processed(processed, of: partition)
     }
 
@@ -235,7 +236,7 @@ final class PartitionWorker: @unchecked Sendable {
                 context.logger.error("\(failure); sent to dead-letter topic \(deadLetterTopic), moving on")
                 report(RACECAR_RECOVERY_DEAD_LETTER)
                 failures[ref] = nil
-                store(next: offset + 1, of: message, processed: 0)
+                store(after: message, processed: 0)
                 metrics?.deadLettered(partition)
                 return true
             }
