@@ -6,7 +6,7 @@ import Synchronization
 /// Immutable after creation; the host never calls one instance from two threads at once.
 package final class ConsumerInstance: @unchecked Sendable {
     let consumer: any RacecarConsumer
-    package var host: OpaquePointer?
+    package let host: OpaquePointer?
     let hostAPI: UnsafePointer<racecar_host_api>
     /// The consumer as a ``Consumer``, when it processes messages one by one.
     let single: (any Consumer)?

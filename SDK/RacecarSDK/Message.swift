@@ -64,7 +64,7 @@ public struct Message {
         var list = raw.pointee.headers
         var count = raw.pointee.header_count
         if let hostAPI, let read = hostAPI.pointee.message_headers {
-            // Fails only for a message kept past its call, whose headers are gone.
+            // The host refuses a message kept past its call: its headers are gone.
             guard read(host, raw, &list, &count, nil) == RACECAR_OK else { return [] }
         }
         return (0..<count).compactMap { index in

@@ -35,9 +35,10 @@ public final class ConsumerHarness<Subject: RacecarConsumer> {
     /// - Throws: whatever the consumer's `init()` throws.
     public init(_ type: Subject.Type = Subject.self) throws {
         consumer = try type.init()
-        instance = ConsumerInstance(consumer: consumer, host: nil, hostAPI: harnessHostAPI)
-        let host = OpaquePointer(Unmanaged.passRetained(HarnessBox(self)).toOpaque())
-        instance.host = host
+        let box = HarnessBox()
+        instance = ConsumerInstance(
+            consumer: consumer, host: OpaquePointer(Unmanaged.passRetained(box).toOpaque()), hostAPI: harnessHostAPI)
+        box.attach(self)
         ConsumerInstance.register(instance)
     }
 
@@ -102,13 +103,14 @@ public struct ProducedMessage: Sendable {
     public var partitionKey: String?
 }
 
-/// Type-erases the harness for the C host API functions.
+/// Type-erases the harness for the C host API functions. Created before the harness it
+/// serves, which attaches itself once initialized.
 private final class HarnessBox {
-    let record: (racecar_produce_request) -> String?
-    let deliveryFailure: () -> String?
-    let log: (racecar_log_level, String) -> Void
+    private(set) var record: (racecar_produce_request) -> String? = { _ in nil }
+    private(set) var deliveryFailure: () -> String? = { nil }
+    private(set) var log: (racecar_log_level, String) -> Void = { _, _ in }
 
-    init<Subject>(_ harness: ConsumerHarness<Subject>) {
+    func attach<Subject>(_ harness: ConsumerHarness<Subject>) {
         // The harness owns the box's lifetime; unowned avoids a cycle.
         record = { [unowned harness] in harness.record($0) }
         deliveryFailure = { [unowned harness] in harness.deliveryFailure }

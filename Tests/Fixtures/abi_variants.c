@@ -4,10 +4,13 @@
  *   -DVARIANT_OTHER_MAJOR   descriptor claims ABI major 2
  *   -DVARIANT_INIT_FAILS    racecar_plugin_init_v1 returns an error
  *   -DVARIANT_OLDER_STRUCTS structs declare the smaller sizes of an older header
+ *   -DVARIANT_ABI_1_0       a plugin built against the ABI 1.0 header (no descriptor flags)
  *   -DVARIANT_CREATE_FAILS  the consumer's create returns an error
  *   -DVARIANT_NO_SYMBOL     the entry symbol is missing
  * Each variant offers one consumer, FixtureConsumer, on topic `events`, which prints
- * `<topic>/<partition>@<offset> <key> <value>` per message.
+ * `<topic>/<partition>@<offset> <key> <value>`, then ` <name>=<value>` per header, per
+ * message. It reads the headers from the message: it never asks for them on demand (the
+ * older variants set RACECAR_HEADERS_ON_DEMAND only as garbage past their descriptor's size).
  */
 #include <stdio.h>
 #include <stddef.h>
@@ -48,6 +51,11 @@ static racecar_status fixture_process(void *instance, const racecar_message *mes
 #define VTABLE_SIZE offsetof(racecar_consumer_vtable, teardown)
 #define CONSUMER_SIZE offsetof(racecar_consumer_descriptor, user_data)
 #define SUBSCRIPTION_SIZE offsetof(racecar_subscription, kafka_properties)
+#elif defined(VARIANT_ABI_1_0)
+/* ABI 1.1 appended `flags` to the consumer descriptor. */
+#define VTABLE_SIZE sizeof(racecar_consumer_vtable)
+#define CONSUMER_SIZE offsetof(racecar_consumer_descriptor, flags)
+#define SUBSCRIPTION_SIZE sizeof(racecar_subscription)
 #else
 #define VTABLE_SIZE sizeof(racecar_consumer_vtable)
 #define CONSUMER_SIZE sizeof(racecar_consumer_descriptor)
@@ -82,7 +90,7 @@ static const racecar_consumer_descriptor consumer = {
     .subscriptions = subscriptions,
     .subscription_count = 1,
     .vtable = &vtable,
-#ifdef VARIANT_OLDER_STRUCTS
+#if defined(VARIANT_OLDER_STRUCTS) || defined(VARIANT_ABI_1_0)
     .flags = RACECAR_HEADERS_ON_DEMAND, /* garbage past the old size: headers still come in messages */
 #endif
 };
@@ -97,6 +105,8 @@ static const racecar_plugin_descriptor plugin = {
 #endif
 #ifdef VARIANT_NEWER_MINOR
     .abi_minor = RACECAR_ABI_MINOR + 1,
+#elif defined(VARIANT_OLDER_STRUCTS) || defined(VARIANT_ABI_1_0)
+    .abi_minor = 0,
 #else
     .abi_minor = RACECAR_ABI_MINOR,
 #endif

@@ -128,8 +128,9 @@ typedef struct racecar_message {
     int32_t retries_count;
     /**
      * The message's headers, in their original order. Always NULL and 0 for
-     * a consumer that reads headers on demand (RACECAR_HEADERS_ON_DEMAND);
-     * it calls `racecar_host_api.message_headers` instead.
+     * a consumer that reads headers on demand (RACECAR_HEADERS_ON_DEMAND in
+     * `racecar_consumer_descriptor.flags`); it calls
+     * `racecar_host_api.message_headers` instead.
      */
     const racecar_header *const *headers;
     size_t header_count;
@@ -211,12 +212,16 @@ typedef struct racecar_host_api {
      */
     void (*log)(racecar_host *host, racecar_log_level level, const char *message);
     /**
-     * Since ABI 1.1. Reads the headers of `message`, which must be one of the
-     * messages of the current `process` / `process_batch` call, into
-     * `*headers` and `*count` (NULL and 0 when it has none). They are
-     * borrowed like the message. For consumers that set
-     * RACECAR_HEADERS_ON_DEMAND; any other consumer finds them in the
-     * message. Returns RACECAR_ERROR for a message not of the current call.
+     * Since ABI 1.1. Reads the headers of `message` into `*headers` and
+     * `*count` (NULL and 0 when it has none), for consumers that set
+     * RACECAR_HEADERS_ON_DEMAND in `racecar_consumer_descriptor.flags`.
+     *
+     * `message` must be a pointer the host passed to the current `process` /
+     * `process_batch` call (not a copy of the struct); anything else,
+     * including a message kept from an earlier call, gets RACECAR_ERROR.
+     * The headers are borrowed like the message. The first call for a
+     * message with headers allocates; asking again returns the same array.
+     * `error` may be NULL.
      */
     racecar_status (*message_headers)(racecar_host *host, const racecar_message *message,
                                       const racecar_header *const **headers, size_t *count,
@@ -376,7 +381,7 @@ struct racecar_consumer_descriptor {
     const racecar_consumer_vtable *vtable;
     /** Anything the plugin wants to find again in `create`; the host never reads it. */
     const void *user_data;
-    /** Since ABI 1.1. RACECAR_HEADERS_ON_DEMAND, or 0. */
+    /** Since ABI 1.1. RACECAR_HEADERS_ON_DEMAND, or 0. Other bits must be 0. */
     uint32_t flags;
 };
 

@@ -21,8 +21,9 @@ final class MessageBuffer: @unchecked Sendable {
     private var headers: UnsafeMutablePointer<racecar_header>
     private var headerPointers: HeaderList
     private var headerCapacity = 0
-    /// Headers handed out on demand during the current call; freed when the slots are refilled.
-    private var onDemand: [(headers: UnsafeMutablePointer<racecar_header>, pointers: HeaderList)] = []
+    /// Headers handed out on demand during the current call, by slot, so that asking twice
+    /// parses and allocates once; freed when the call ends.
+    private var onDemand: [Int: (storage: UnsafeMutablePointer<racecar_header>?, list: HeaderList?, count: Int)] = [:]
 
     init(capacity: Int, headersOnDemand: Bool) {
         self.capacity = capacity
@@ -50,7 +51,6 @@ final class MessageBuffer: @unchecked Sendable {
     /// them stay valid together.
     @inline(__always)
     func fill(count: Int, retries: Int32, _ source: (Int) -> UnsafeMutablePointer<rd_kafka_message_t>) {
-        if !onDemand.isEmpty { releaseOnDemandHeaders() }
         filled = count
         var headerCount = 0
         if !headersOnDemand {
@@ -87,8 +87,16 @@ final class MessageBuffer: @unchecked Sendable {
         }
     }
 
-    /// The headers of `message`, one of the filled slots, laid out for the ABI; valid until
-    /// the slots are refilled. `nil` for a message that is not in a filled slot.
+    /// Called when the plugin call that received the filled slots returned: their messages are
+    /// about to be destroyed, so `headers(of:)` refuses them from now on.
+    @inline(__always)
+    func callEnded() {
+        filled = 0
+        if !onDemand.isEmpty { releaseOnDemandHeaders() }
+    }
+
+    /// The headers of `message`, the address of one of the slots of the current call, laid
+    /// out for the ABI; valid until the call ends. `nil` for any other address.
     func headers(of message: UnsafePointer<racecar_message>) -> (
         list: UnsafePointer<UnsafePointer<racecar_header>?>?, count: Int
     )? {
@@ -96,19 +104,23 @@ final class MessageBuffer: @unchecked Sendable {
         guard slot >= 0, slot < filled, UnsafePointer(messages + slot) == message, let source = sources[slot] else {
             return nil
         }
-        let count = headerTotal(source)
-        guard count > 0 else { return (nil, 0) }
-        let storage = UnsafeMutablePointer<racecar_header>.allocate(capacity: count)
-        let list = HeaderList.allocate(capacity: count)
-        onDemand.append((storage, list))
-        let written = writeHeaders(of: source, into: storage, list: list)
-        return (UnsafePointer(list), written)
+        if let known = onDemand[slot] { return (known.list.map { UnsafePointer($0) }, known.count) }
+        let total = headerTotal(source)
+        guard total > 0 else {
+            onDemand[slot] = (nil, nil, 0)
+            return (nil, 0)
+        }
+        let storage = UnsafeMutablePointer<racecar_header>.allocate(capacity: total)
+        let list = HeaderList.allocate(capacity: total)
+        let count = writeHeaders(of: source, into: storage, list: list)
+        onDemand[slot] = (storage, list, count)
+        return (UnsafePointer(list), count)
     }
 
     private func releaseOnDemandHeaders() {
-        for block in onDemand {
-            block.headers.deallocate()
-            block.pointers.deallocate()
+        for block in onDemand.values {
+            block.storage?.deallocate()
+            block.list?.deallocate()
         }
         onDemand.removeAll(keepingCapacity: true)
     }

@@ -116,6 +116,7 @@ final class PartitionWorker: @unchecked Sendable {
             errorBuffer.clear()
             let started = metrics == nil ? 0 : monotonicNanoseconds()
             let status = process(instance, messages.pointers[0], errorBuffer.pointer)
+            messages.callEnded()
             metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: 1, isBatch: false)
             var failure = status == RACECAR_OK ? nil : errorBuffer.message
             if failure == nil, context.needsDelivery, let deliveryFailure = context.deliver() {
@@ -153,6 +154,7 @@ final class PartitionWorker: @unchecked Sendable {
             errorBuffer.clear()
             let started = metrics == nil ? 0 : monotonicNanoseconds()
             let status = processBatch(instance, messages.pointers, count, &processed, errorBuffer.pointer)
+            messages.callEnded()
             metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: count, isBatch: true)
             var failure = status == RACECAR_OK ? nil : errorBuffer.message
             if status == RACECAR_OK {

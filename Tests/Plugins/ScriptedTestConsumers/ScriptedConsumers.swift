@@ -177,9 +177,38 @@ final class ScriptedBatchConsumer: BatchConsumer {
     }
 }
 
+/// Prints each message of a batch like EchoConsumer, headers included, reading the headers
+/// twice (the host must hand out the same ones). At teardown it reads the headers of the last
+/// message with headers it saw, long after its call: the host must refuse, so it prints
+/// `kept: 0 headers`.
+final class HeaderEchoBatchConsumer: BatchConsumer {
+    static let subscriptions = [Subscription("events")]
+    private var kept: Message?
+
+    struct HeadersChanged: Error {}
+
+    func processBatch(_ messages: MessageBatch) throws {
+        for message in messages {
+            let headers = message.headers
+            guard message.headers.elementsEqual(headers, by: { $0 == $1 }) else { throw HeadersChanged() }
+            let text = headers.map { " \($0.name)=\($0.value ?? "")" }.joined()
+            print(
+                "\(message.topic)/\(message.partition)@\(message.offset) \(message.key ?? "") \(message.value ?? "")\(text)"
+            )
+            if !headers.isEmpty { kept = message }
+        }
+        fflush(nil)
+    }
+
+    func teardown() {
+        print("kept: \(kept?.headers.count ?? -1) headers")
+        fflush(nil)
+    }
+}
+
 @_cdecl("racecar_plugin_abi_v1")
 public func racecarPlugin() -> UnsafeRawPointer {
     RacecarPlugin.export(
         ScriptedConsumer.self, ScriptedBatchConsumer.self, ScriptedProducingConsumer.self,
-        ScriptedStatisticsConsumer.self)
+        ScriptedStatisticsConsumer.self, HeaderEchoBatchConsumer.self)
 }
