@@ -5,6 +5,7 @@
  *   -DVARIANT_INIT_FAILS    racecar_plugin_init_v1 returns an error
  *   -DVARIANT_OLDER_STRUCTS structs declare the smaller sizes of an older header
  *   -DVARIANT_ABI_1_0       a plugin built against the ABI 1.0 header (no descriptor flags)
+ *   -DVARIANT_UNKNOWN_FLAGS the consumer sets a flag bit the header does not define
  *   -DVARIANT_CREATE_FAILS  the consumer's create returns an error
  *   -DVARIANT_NO_SYMBOL     the entry symbol is missing
  * Each variant offers one consumer, FixtureConsumer, on topic `events`, which prints
@@ -92,6 +93,8 @@ static const racecar_consumer_descriptor consumer = {
     .vtable = &vtable,
 #if defined(VARIANT_OLDER_STRUCTS) || defined(VARIANT_ABI_1_0)
     .flags = RACECAR_HEADERS_ON_DEMAND, /* garbage past the old size: headers still come in messages */
+#elif defined(VARIANT_UNKNOWN_FLAGS)
+    .flags = 0x80u,
 #endif
 };
 static const racecar_consumer_descriptor *const consumers[] = {&consumer};

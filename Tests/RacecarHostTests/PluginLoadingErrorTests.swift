@@ -43,6 +43,13 @@ import Testing
             ["--plugin", path, "FixtureConsumer"], contains: [path, "plugin ABI 1.2", "upgrade the host"])
     }
 
+    @Test func consumerWithUnknownFlags() async throws {
+        let path = try FixturePlugins.path("UNKNOWN_FLAGS")
+        try await expectError(
+            ["--plugin", path, "FixtureConsumer"],
+            contains: [path, "consumer FixtureConsumer sets flags this host does not know (0x80)"])
+    }
+
     @Test func initFunctionFails() async throws {
         let path = try FixturePlugins.path("INIT_FAILS")
         let (status, _, stderr) = try await HostProcess.run(["--plugin", path, "FixtureConsumer"])

@@ -381,7 +381,10 @@ struct racecar_consumer_descriptor {
     const racecar_consumer_vtable *vtable;
     /** Anything the plugin wants to find again in `create`; the host never reads it. */
     const void *user_data;
-    /** Since ABI 1.1. RACECAR_HEADERS_ON_DEMAND, or 0. Other bits must be 0. */
+    /**
+     * Since ABI 1.1. RACECAR_HEADERS_ON_DEMAND, or 0. The host refuses a
+     * consumer that sets any other bit.
+     */
     uint32_t flags;
 };
 

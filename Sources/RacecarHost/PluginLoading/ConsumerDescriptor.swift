@@ -66,6 +66,13 @@ public struct ConsumerDescriptor: Sendable {
             fetchMessages: descriptor.fetch_messages > 0 ? Int(descriptor.fetch_messages) : nil,
             maxWaitTime: descriptor.max_wait_time_ms > 0 ? Double(descriptor.max_wait_time_ms) / 1000 : nil
         )
+        // Bits this host does not know would mean something it cannot honour.
+        let unknownFlags = descriptor.flags & ~RACECAR_HEADERS_ON_DEMAND
+        guard unknownFlags == 0 else {
+            throw .invalidDescriptor(
+                path: pluginPath,
+                reason: "consumer \(name) sets flags this host does not know (0x\(String(unknownFlags, radix: 16)))")
+        }
         self.readsHeadersOnDemand = descriptor.flags & RACECAR_HEADERS_ON_DEMAND != 0
         self.raw = raw
         self.vtable = vtable
