@@ -28,7 +28,7 @@ public final class Runner {
     private let threads: [WorkerThread]
 
     /// Messages polled and not yet handed over; processed in order.
-    private var chunk: [MessagePointer] = []
+    private let chunk: PolledChunk
     /// Paused partitions with the time to resume them (`nil`: until restart).
     private var pauses: [TopicPartition: ContinuousClock.Instant?] = [:]
     /// Partitions paused because their worker's queue is full.
@@ -63,6 +63,7 @@ public final class Runner {
         self.commitInterval = .milliseconds(Int64(config.offsetCommitInterval * 1000))
         self.ledger = config.offsetCommitOnIdle ? OffsetLedger() : nil
         self.metrics = config.datadogEnabled ? ConsumerMetrics(consumer: consumer.name, groupID: groupID) : nil
+        self.chunk = PolledChunk(capacity: config.fetchMessages)
         self.queueHighWater = max(2 * config.fetchMessages, 100)
         self.queueLowWater = queueHighWater / 2
         if config.livenessProbeEnabled {
@@ -147,7 +148,7 @@ public final class Runner {
     private func pollChunk() {
         guard let first = kafka.poll(timeoutMilliseconds: pollTimeout()) else { return }
         accept(first)
-        while chunk.count < config.fetchMessages, let next = kafka.poll(timeoutMilliseconds: 0) {
+        while !chunk.isFull, let next = kafka.poll(timeoutMilliseconds: 0) {
             accept(next)
         }
     }
@@ -181,26 +182,26 @@ public final class Runner {
     /// Splits the chunk into runs of consecutive messages of one partition and hands each to
     /// the worker that owns the partition.
     private func dispatchChunk() {
-        // One access to `chunk` for the whole pass instead of an exclusivity check per message.
-        chunk.withUnsafeBufferPointer { messages in
-            var start = 0
-            while start < messages.count {
-                let partition = PartitionRef(messages[start])
-                var end = start + 1
-                while end < messages.count, PartitionRef(messages[end]) == partition { end += 1 }
-                let run = UnsafeBufferPointer(rebasing: messages[start..<end])
-                if threads.isEmpty {
-                    workers[0].handle(run)
-                } else {
-                    handOver(run, of: partition)
-                }
-                start = end
-            }
+        let messages = chunk.messages
+        var start = 0
+        while start < messages.count {
+            let partition = PartitionRef(messages[start])
+            var end = start + 1
+            while end < messages.count, PartitionRef(messages[end]) == partition { end += 1 }
+            let run = UnsafeBufferPointer(rebasing: messages[start..<end])
             if threads.isEmpty {
-                for message in messages { rd_kafka_message_destroy(message) }
+                workers[0].handle(run)
+            } else {
+                handOver(run, of: partition)
             }
+            start = end
         }
-        chunk.removeAll(keepingCapacity: true)
+        if threads.isEmpty {
+            chunk.destroyAll()
+        } else {
+            // The workers destroy what they were handed.
+            chunk.forgetAll()
+        }
     }
 
     /// Queues `run` for the instance that owns `partition`; pauses the partition when that
@@ -297,8 +298,7 @@ public final class Runner {
         logger.info("\(consumer.name) stopping")
         isStopping = true
         liveness?.remove()
-        for message in chunk { rd_kafka_message_destroy(message) }
-        chunk.removeAll()
+        chunk.destroyAll()
         threads.forEach { $0.stop() }
         // The worker threads have exited: the instances are called from this thread only now.
         workers.forEach { $0.teardown() }
@@ -352,11 +352,7 @@ extension Runner: RebalanceListener {
         }
         // Messages polled into the current chunk before the revocation belong to the new owner,
         // which resumes from the committed offset; the rest of the chunk is still ours.
-        chunk.removeAll { message in
-            let isRevoked = revoked.contains(TopicPartition(message))
-            if isRevoked { rd_kafka_message_destroy(message) }
-            return isRevoked
-        }
+        chunk.destroy { revoked.contains(TopicPartition($0)) }
     }
 
     func partitionsRevoked(_ partitions: [TopicPartition]) {
