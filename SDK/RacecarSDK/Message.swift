@@ -13,16 +13,12 @@ public struct Message {
     private let host: OpaquePointer?
     private let hostAPI: UnsafePointer<racecar_host_api>?
 
-    /// A message that carries its headers.
-    package init(_ raw: UnsafePointer<racecar_message>) {
-        self.raw = raw
-        self.host = nil
-        self.hostAPI = nil
-    }
-
-    /// A message whose headers `hostAPI` reads on demand.
-    package init(_ raw: UnsafePointer<racecar_message>, host: OpaquePointer?, hostAPI: UnsafePointer<racecar_host_api>)
-    {
+    /// A message, with `hostAPI` to read its headers on demand; without it, the message
+    /// carries them.
+    package init(
+        _ raw: UnsafePointer<racecar_message>, host: OpaquePointer? = nil,
+        hostAPI: UnsafePointer<racecar_host_api>? = nil
+    ) {
         self.raw = raw
         self.host = host
         self.hostAPI = hostAPI

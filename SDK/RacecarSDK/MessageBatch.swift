@@ -9,17 +9,11 @@ public struct MessageBatch: RandomAccessCollection {
     private let host: OpaquePointer?
     private let hostAPI: UnsafePointer<racecar_host_api>?
 
-    /// A batch of messages that carry their headers.
-    package init(_ messages: UnsafeBufferPointer<UnsafePointer<racecar_message>?>) {
-        self.messages = messages
-        self.host = nil
-        self.hostAPI = nil
-    }
-
-    /// A batch of messages whose headers `hostAPI` reads on demand.
+    /// A batch, with `hostAPI` to read its messages' headers on demand; without it, the
+    /// messages carry them.
     package init(
-        _ messages: UnsafeBufferPointer<UnsafePointer<racecar_message>?>, host: OpaquePointer?,
-        hostAPI: UnsafePointer<racecar_host_api>
+        _ messages: UnsafeBufferPointer<UnsafePointer<racecar_message>?>, host: OpaquePointer? = nil,
+        hostAPI: UnsafePointer<racecar_host_api>? = nil
     ) {
         self.messages = messages
         self.host = host
@@ -29,8 +23,5 @@ public struct MessageBatch: RandomAccessCollection {
     public var startIndex: Int { 0 }
     public var endIndex: Int { messages.count }
 
-    public subscript(position: Int) -> Message {
-        if let hostAPI { return Message(messages[position]!, host: host, hostAPI: hostAPI) }
-        return Message(messages[position]!)
-    }
+    public subscript(position: Int) -> Message { Message(messages[position]!, host: host, hostAPI: hostAPI) }
 }

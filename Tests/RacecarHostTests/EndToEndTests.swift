@@ -82,13 +82,13 @@ import Testing
     @Test(arguments: HeaderReader.allCases)
     func consumersReadMessageHeaders(_ reader: HeaderReader) async throws {
         try cluster.createTopic("events", partitions: 1)
-        let racecarctl = TestPaths.products.appendingPathComponent("racecarctl").path
         for message in [
             ["-v", "hello", "-k", "k1", "--header", "trace=abc", "--header", "retry=2"],
             ["-v", "plain", "-k", "k2"],
         ] {
             let produced = try await HostProcess.run(
-                ["produce", "-t", "events", "--brokers", cluster.bootstrapServers] + message, executable: racecarctl)
+                ["produce", "-t", "events", "--brokers", cluster.bootstrapServers] + message,
+                executable: TestPaths.racecarctl)
             #expect(produced.status == 0, "\(produced.stderr)")
         }
         let (plugin, consumer) = try reader.pluginAndConsumer()

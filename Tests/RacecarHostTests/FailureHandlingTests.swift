@@ -279,17 +279,16 @@ import Testing
 
     @Test func racecarctlProducesOneMessageOrEveryLineOfStandardInput() async throws {
         try cluster.createTopic("greetings", partitions: 1)
-        let racecarctl = TestPaths.products.appendingPathComponent("racecarctl").path
         let single = try await HostProcess.run(
             [
                 "produce", "-t", "greetings", "-v", "hello", "-k", "k1", "--header", "h=v", "--brokers",
                 cluster.bootstrapServers,
             ],
-            executable: racecarctl
+            executable: TestPaths.racecarctl
         )
         #expect(single.status == 0, "\(single.stderr)")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: racecarctl)
+        process.executableURL = URL(fileURLWithPath: TestPaths.racecarctl)
         process.arguments = ["produce", "-t", "greetings", "--brokers", cluster.bootstrapServers]
         let input = Pipe()
         process.standardInput = input
@@ -306,13 +305,12 @@ import Testing
     }
 
     @Test func racecarctlFailsClearlyWhenDeliveryFails() async throws {
-        let racecarctl = TestPaths.products.appendingPathComponent("racecarctl").path
         let result = try await HostProcess.run(
             ["produce", "-t", "greetings", "-v", "hello", "--brokers", "127.0.0.1:1"],
             environment: [
                 "RACECAR_MESSAGE_TIMEOUT": "1", "RACECAR_SOCKET_TIMEOUT": "2", "RACECAR_MAX_WAIT_TIME": "0.5",
             ],
-            executable: racecarctl
+            executable: TestPaths.racecarctl
         )
         #expect(result.status == 1)
         #expect(result.stderr.contains("racecarctl: error:"))

@@ -6,7 +6,7 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct OperationsTests {
     let cluster: MockCluster
     let directory = TestPaths.temporaryDirectory()
-    let racecarctl = TestPaths.products.appendingPathComponent("racecarctl").path
+    let racecarctl = TestPaths.racecarctl
 
     init() async throws {
         cluster = try MockCluster()

@@ -11,7 +11,7 @@ final class MessageBuffer: @unchecked Sendable {
     let capacity: Int
     /// The consumer reads headers through `headers(of:)` (RACECAR_HEADERS_ON_DEMAND) instead of
     /// finding them in every message.
-    let headersOnDemand: Bool
+    private let headersOnDemand: Bool
     private let messages: UnsafeMutablePointer<racecar_message>
     /// `pointers[i]` is `messages + i`, the array-of-pointers form the ABI takes.
     let pointers: UnsafeMutablePointer<UnsafePointer<racecar_message>?>

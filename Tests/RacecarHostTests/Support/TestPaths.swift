@@ -11,6 +11,8 @@ enum TestPaths {
 
     static let host = products.appendingPathComponent("racecar-host").path
 
+    static let racecarctl = products.appendingPathComponent("racecarctl").path
+
     static func plugin(_ name: String) -> String {
         products.appendingPathComponent("lib\(name).so").path
     }
