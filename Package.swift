@@ -30,7 +30,10 @@ let package = Package(
         .target(name: "RacecarSDK", dependencies: ["CRacecarPlugin"], path: "SDK/RacecarSDK"),
         .target(name: "RacecarTesting", dependencies: ["RacecarSDK", "CRacecarPlugin"], path: "SDK/RacecarTesting"),
 
-        // The host.
+        // The host, one target per layer. Allowed imports (checked by .ci/check-layers):
+        // runtime -> Kafka, plugin hosting, configuration, instrumentation; plugin hosting ->
+        // configuration; Kafka -> configuration; instrumentation -> none of ours; operations ->
+        // runtime and below; the executables compose them.
         .systemLibrary(
             name: "CRdKafka",
             path: "Sources/CRdKafka",
@@ -39,27 +42,68 @@ let package = Package(
         ),
         .systemLibrary(name: "CGlibcMalloc", path: "Sources/CGlibcMalloc"),
         .target(
-            name: "RacecarHost",
+            name: "RacecarConfiguration",
             dependencies: [
-                "CRacecarPlugin",
-                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "RacecarInstrumentation",
+            dependencies: [
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "RacecarKafka",
+            dependencies: ["CRdKafka", "RacecarConfiguration", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "RacecarPluginHosting",
+            dependencies: ["CRacecarPlugin", "RacecarConfiguration", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "RacecarRuntime",
+            dependencies: [
+                "RacecarConfiguration",
+                "RacecarInstrumentation",
+                "RacecarKafka",
+                "RacecarPluginHosting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "RacecarOperations",
+            dependencies: [
+                "RacecarConfiguration",
+                "RacecarInstrumentation",
+                "RacecarRuntime",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "racecarctl",
             dependencies: [
-                "RacecarHost",
+                "RacecarConfiguration",
+                "RacecarInstrumentation",
+                "RacecarKafka",
+                "RacecarOperations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "racecar-host",
             dependencies: [
-                "RacecarHost",
                 "CGlibcMalloc",
+                "RacecarConfiguration",
+                "RacecarInstrumentation",
+                "RacecarKafka",
+                "RacecarOperations",
+                "RacecarPluginHosting",
+                "RacecarRuntime",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -73,24 +117,28 @@ let package = Package(
             name: "CountingCConsumer", dependencies: ["CRacecarPlugin"], path: "Plugins/CountingCConsumer",
             publicHeadersPath: "."),
 
-        // The throughput benchmark (`swift run -c release racecar-bench`) and what it runs.
-        // The benchmark consumers' reading of their own memory (raw-consumer and the no-op plugins).
-        .target(name: "CProcessStatus"),
-        .target(name: "NoopConsumer", dependencies: ["RacecarSDK", "CProcessStatus"], path: "Plugins/NoopConsumer"),
+        // The throughput benchmark (`swift run -c release racecar-bench`) and what it runs: the
+        // raw librdkafka consumer it compares against, the no-op plugins, and their reading of
+        // their own memory.
+        .target(name: "CProcessStatus", path: "Sources/Benchmarks/CProcessStatus"),
         .target(
-            name: "NoopCConsumer", dependencies: ["CRacecarPlugin", "CProcessStatus"], path: "Plugins/NoopCConsumer",
-            publicHeadersPath: "."),
+            name: "NoopConsumer", dependencies: ["RacecarSDK", "CProcessStatus"],
+            path: "Sources/Benchmarks/NoopConsumer"),
+        .target(
+            name: "NoopCConsumer", dependencies: ["CRacecarPlugin", "CProcessStatus"],
+            path: "Sources/Benchmarks/NoopCConsumer", publicHeadersPath: "."),
         .executableTarget(
-            name: "raw-consumer", dependencies: ["CRdKafka", "CProcessStatus"], path: "Sources/raw-consumer"),
+            name: "raw-consumer", dependencies: ["CRdKafka", "CProcessStatus"],
+            path: "Sources/Benchmarks/raw-consumer"),
         .executableTarget(
             name: "racecar-bench",
             dependencies: [
-                "RacecarHost",
+                "RacecarKafka",
                 "CRacecarPlugin",
                 "CRdKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Sources/racecar-bench",
+            path: "Sources/Benchmarks/racecar-bench",
             exclude: ["results"]
         ),
 
@@ -103,7 +151,15 @@ let package = Package(
         ),
         .testTarget(
             name: "RacecarHostTests",
-            dependencies: ["RacecarHost", "CRdKafka"]
+            dependencies: [
+                "CRdKafka",
+                "RacecarConfiguration",
+                "RacecarInstrumentation",
+                "RacecarKafka",
+                "RacecarOperations",
+                "RacecarPluginHosting",
+                "RacecarRuntime",
+            ]
         ),
     ]
 )

@@ -35,4 +35,9 @@ package final class ConsumerInstance: @unchecked Sendable {
     static func of(_ consumer: some RacecarConsumer) -> ConsumerInstance? {
         registry.withLock { $0[ObjectIdentifier(consumer)] }
     }
+
+    /// The consumer object behind `instance`, the pointer `create` stored for the host to pass back.
+    package static func consumer(ofInstance instance: UnsafeMutableRawPointer) -> any RacecarConsumer {
+        Unmanaged<ConsumerInstance>.fromOpaque(instance).takeUnretainedValue().consumer
+    }
 }

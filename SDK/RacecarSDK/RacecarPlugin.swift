@@ -22,12 +22,14 @@ public enum RacecarPlugin {
     /// The SDK's version, recorded in every plugin's descriptor.
     public static let sdkVersion = "0.1.0"
 
-    /// The descriptor is immutable once built, so sharing its address across threads is safe.
+    /// A descriptor is immutable once built, so sharing its address across threads is safe.
     private struct Exported: @unchecked Sendable {
         let descriptor: UnsafeRawPointer
     }
 
     private static let exported = Mutex<Exported?>(nil)
+    /// Consumer descriptors by consumer type, so that a type has one descriptor for the whole process.
+    private static let consumerDescriptors = Mutex<[ObjectIdentifier: Exported]>([:])
 
     /// Returns the plugin descriptor for `consumers`, building it on the first call.
     ///
@@ -43,6 +45,24 @@ public enum RacecarPlugin {
         }.descriptor
     }
 
+    /// Returns the consumer descriptor of `type`, the one ``export(_:)`` lists for it, building it
+    /// on the first call.
+    ///
+    /// `RacecarTesting` drives a consumer through this descriptor's vtable, as the host does.
+    ///
+    /// - Returns: A `racecar_consumer_descriptor` that lives as long as the process.
+    package static func consumerDescriptor(of type: any RacecarConsumer.Type) -> UnsafePointer<
+        racecar_consumer_descriptor
+    > {
+        let descriptor = consumerDescriptors.withLock { descriptors in
+            if let built = descriptors[ObjectIdentifier(type)] { return built }
+            let built = Exported(descriptor: UnsafeRawPointer(makeConsumerDescriptor(type)))
+            descriptors[ObjectIdentifier(type)] = built
+            return built
+        }.descriptor
+        return descriptor.assumingMemoryBound(to: racecar_consumer_descriptor.self)
+    }
+
     private static func makePluginDescriptor(_ types: [any RacecarConsumer.Type]) -> UnsafePointer<
         racecar_plugin_descriptor
     > {
@@ -50,7 +70,7 @@ public enum RacecarPlugin {
         let consumers = UnsafeMutablePointer<UnsafePointer<racecar_consumer_descriptor>?>.allocate(
             capacity: types.count)
         for (index, type) in types.enumerated() {
-            consumers[index] = makeConsumerDescriptor(type)
+            consumers[index] = consumerDescriptor(of: type)
         }
         return permanent(
             racecar_plugin_descriptor(
@@ -162,6 +182,7 @@ private let createTrampoline:
             instancePointer.pointee = Unmanaged.passRetained(created).toOpaque()
             return RACECAR_OK
         } catch {
+            ThrownErrors.record(error)
             errorBuffer?.write(String(describing: error))
             return RACECAR_ERROR
         }
@@ -178,6 +199,7 @@ private let processTrampoline:
             }
             return RACECAR_OK
         } catch {
+            ThrownErrors.record(error)
             errorBuffer?.write(String(describing: error))
             return RACECAR_ERROR
         }
@@ -197,10 +219,12 @@ private let processBatchTrampoline:
             }
             return RACECAR_OK
         } catch let failure as PartialBatchFailure {
+            ThrownErrors.record(failure)
             processedCount?.pointee = min(max(failure.processedCount, 0), count)
             errorBuffer?.write(String(describing: failure.underlying))
             return RACECAR_ERROR
         } catch {
+            ThrownErrors.record(error)
             errorBuffer?.write(String(describing: error))
             return RACECAR_ERROR
         }

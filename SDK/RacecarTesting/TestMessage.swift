@@ -1,17 +1,24 @@
-import CRacecarPlugin
-import RacecarSDK
-
-/// A message to hand to a consumer under test.
+/// A message to hand to a consumer under test, as racecar-host would hand it over from Kafka.
 public struct TestMessage: Sendable {
+    /// The topic the message comes from.
     public var topic: String
+    /// The partition the message comes from.
     public var partition: Int32
+    /// The message's offset within its partition.
     public var offset: Int64
+    /// The key, or `nil` for none.
     public var key: String?
+    /// The value, or `nil` for a tombstone.
     public var value: String?
+    /// The headers in order; a `nil` value is a null header value.
     public var headers: [(name: String, value: String?)]
+    /// Create time in milliseconds since the Unix epoch, or `nil` when the broker gave none.
     public var timestampMilliseconds: Int64?
+    /// How many times in a row processing of the partition failed just before this call.
     public var retriesCount: Int
 
+    /// Creates a message. By default it is a first attempt at offset 0 of partition 0, with no
+    /// key, headers or timestamp.
     public init(
         topic: String,
         partition: Int32 = 0,
@@ -30,69 +37,5 @@ public struct TestMessage: Sendable {
         self.headers = headers
         self.timestampMilliseconds = timestampMilliseconds
         self.retriesCount = retriesCount
-    }
-
-    /// Lays the message out as the host would, valid for the duration of `body`.
-    func withABIMessage<Result>(_ body: (UnsafePointer<racecar_message>) throws -> Result) rethrows -> Result {
-        try Self.withABIMessages([self]) { try body($0[0]!) }
-    }
-
-    /// Lays `messages` out as the host would for a batch, valid for the duration of `body`.
-    static func withABIMessages<Result>(
-        _ messages: [TestMessage],
-        _ body: (UnsafeBufferPointer<UnsafePointer<racecar_message>?>) throws -> Result
-    ) rethrows -> Result {
-        // C copies with explicit lifetimes: the consumer sees exactly what the host hands it.
-        var allocations: [UnsafeMutableRawPointer] = []
-        defer { allocations.forEach { $0.deallocate() } }
-        func copy(_ text: String?) -> (UnsafeRawPointer?, Int) {
-            guard let text else { return (nil, 0) }
-            let bytes = Array(text.utf8) + [0]
-            let storage = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 1)
-            storage.copyMemory(from: bytes, byteCount: bytes.count)
-            allocations.append(storage)
-            return (UnsafeRawPointer(storage), bytes.count - 1)
-        }
-        let structs = UnsafeMutablePointer<racecar_message>.allocate(capacity: max(messages.count, 1))
-        let pointers = UnsafeMutablePointer<UnsafePointer<racecar_message>?>.allocate(capacity: max(messages.count, 1))
-        allocations.append(UnsafeMutableRawPointer(structs))
-        allocations.append(UnsafeMutableRawPointer(pointers))
-        for (index, message) in messages.enumerated() {
-            let headerStructs = UnsafeMutablePointer<racecar_header>.allocate(capacity: max(message.headers.count, 1))
-            let headerPointers = UnsafeMutablePointer<UnsafePointer<racecar_header>?>.allocate(
-                capacity: max(message.headers.count, 1))
-            allocations.append(UnsafeMutableRawPointer(headerStructs))
-            allocations.append(UnsafeMutableRawPointer(headerPointers))
-            for (headerIndex, header) in message.headers.enumerated() {
-                let (name, _) = copy(header.name)
-                let (value, length) = copy(header.value)
-                headerStructs[headerIndex] = racecar_header(
-                    struct_size: MemoryLayout<racecar_header>.size,
-                    name: name?.assumingMemoryBound(to: CChar.self),
-                    value: value,
-                    value_length: length
-                )
-                headerPointers[headerIndex] = UnsafePointer(headerStructs + headerIndex)
-            }
-            let (topic, _) = copy(message.topic)
-            let (key, keyLength) = copy(message.key)
-            let (value, valueLength) = copy(message.value)
-            structs[index] = racecar_message(
-                struct_size: MemoryLayout<racecar_message>.size,
-                topic: topic?.assumingMemoryBound(to: CChar.self),
-                partition: message.partition,
-                offset: message.offset,
-                key: key,
-                key_length: keyLength,
-                value: value,
-                value_length: valueLength,
-                timestamp_ms: message.timestampMilliseconds ?? -1,
-                retries_count: Int32(clamping: message.retriesCount),
-                headers: UnsafePointer(headerPointers),
-                header_count: message.headers.count
-            )
-            pointers[index] = UnsafePointer(structs + index)
-        }
-        return try body(UnsafeBufferPointer(start: pointers, count: messages.count))
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import RacecarHost
 
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
+import RacecarPluginHosting
 
 /// The options every command that loads a consumer shares.
 struct ConsumerOptions: ParsableArguments {
@@ -48,7 +50,8 @@ struct ConsumerOptions: ParsableArguments {
             configPath: config,
             environmentName: environment,
             environment: ProcessInfo.processInfo.environment,
-            flags: flags.settings
+            flags: flags.settings,
+            clientPropertyCheck: RacecarConfig.validateClientProperties
         )
         return (consumer, loader)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import RacecarHost
+import RacecarKafka
+import RacecarOperations
 
 struct MockClusterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,7 +46,7 @@ struct MockClusterCommand: ParsableCommand {
             }
             print("brokers: \(cluster.bootstrapServers)")
             fflush(nil)
-            while !shutdown.isRequested { usleep(100_000) }
+            while !shutdown.stop.isRequested { usleep(100_000) }
             withExtendedLifetime(cluster) {}
         } catch let error as KafkaError {
             UserError.exit(error.description)

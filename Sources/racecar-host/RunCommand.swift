@@ -2,7 +2,11 @@ import ArgumentParser
 import Foundation
 import Logging
 import Metrics
-import RacecarHost
+import RacecarConfiguration
+import RacecarInstrumentation
+import RacecarOperations
+import RacecarPluginHosting
+import RacecarRuntime
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,6 +31,18 @@ struct RunCommand: ParsableCommand {
         let configDump = ConfigDumpSlot()
         let shutdown = ShutdownSignal.install { configDump.print() }
 
+        // Before the plugin is loaded, so that what it logs from its init function goes where
+        // the operator asked; every source of logfile and log_level applies already.
+        let output: LogOutput
+        do {
+            output = try early.logfile.map { try LogOutput.file(at: $0) } ?? .standardError
+        } catch {
+            UserError.exit(
+                "\(ConfigError.invalidValue(key: "logfile", value: early.logfile ?? "", source: early.sources["logfile"] ?? .builtInDefault, expected: "a writable file path (\(error))"))"
+            )
+        }
+        output.bootstrap(level: early.logLevel)
+
         let descriptor: ConsumerDescriptor
         let config: RacecarConfig
         let warnings: [String]
@@ -36,19 +52,10 @@ struct RunCommand: ParsableCommand {
             UserError.exit("\(error)")
         }
         configDump.set(config.dump(consumer: descriptor.name))
-
-        let output: LogOutput
-        do {
-            output =
-                try config.logfile.map { try LogOutput.file(at: $0, source: config.sources["logfile"]!) }
-                ?? .standardError
-        } catch {
-            UserError.exit("\(error)")
-        }
-        output.bootstrap(level: config.logLevel)
         shutdown.setShutdownTimeout(config.shutdownTimeout)
         let logger = Logger(label: "racecar")
         for warning in warnings { logger.warning("\(warning)") }
+        var metrics: DogStatsDMetricsFactory?
         if config.datadogEnabled {
             do {
                 let factory = try DogStatsDMetricsFactory(
@@ -56,8 +63,11 @@ struct RunCommand: ParsableCommand {
                     tags: config.datadogTags
                 )
                 MetricsSystem.bootstrap(factory)
+                metrics = factory
             } catch {
-                UserError.exit(error.description)
+                UserError.exit(
+                    "\(ConfigError.invalidValue(key: "datadog_host", value: config.datadogHost, source: config.sources["datadog_host"] ?? .builtInDefault, expected: "a resolvable host name for the Datadog agent (\(error))"))"
+                )
             }
         }
 
@@ -66,18 +76,19 @@ struct RunCommand: ParsableCommand {
         do {
             try pidFile?.write()
         } catch {
-            UserError.exit(error.description)
-        }
-        defer { pidFile?.remove() }
-
-        do {
-            let runner = try Runner(consumer: descriptor, config: config, logger: logger, shutdown: shutdown)
-            try runner.run()
-            shutdown.markFinished()
-        } catch {
-            shutdown.markFinished()
-            pidFile?.remove()
             UserError.exit("\(error)")
         }
+        let failure: Error?
+        do {
+            try ConsumerRuntime.run(consumer: descriptor, config: config, stop: shutdown.stop, logger: logger)
+            failure = nil
+        } catch {
+            failure = error
+        }
+        shutdown.markFinished()
+        // The last interval's metrics, which the flusher thread would otherwise never send.
+        metrics?.flush()
+        pidFile?.remove()
+        if let failure { UserError.exit("\(failure)") }
     }
 }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarInstrumentation
+import RacecarKafka
+import RacecarOperations
 
 @main
 struct Racecarctl: ParsableCommand {
@@ -56,7 +59,8 @@ struct Produce: ParsableCommand {
                 configPath: config,
                 environmentName: environment,
                 environment: ProcessInfo.processInfo.environment,
-                flags: brokers.map { [("brokers", $0)] } ?? []
+                flags: brokers.map { [("brokers", $0)] } ?? [],
+                clientPropertyCheck: RacecarConfig.validateClientProperties
             )
             let (config, warnings) = try loader.loadForProducing()
             for warning in warnings { FileHandle.standardError.write(Data("racecarctl: warning: \(warning)\n".utf8)) }

@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
 import Testing
 
 /// Faults injected into librdkafka's mock cluster while a real `racecar-host` consumes:

@@ -1,5 +1,6 @@
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
 import Testing
 
 /// Configuration as an operator uses it: racecar.yml sections, flags and signals on the real binary.

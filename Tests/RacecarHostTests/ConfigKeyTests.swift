@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import RacecarHost
+@testable import RacecarConfiguration
+@testable import RacecarKafka
+@testable import RacecarPluginHosting
+@testable import RacecarRuntime
 
 /// Every key, from every source: a value set in racecar.yml, a `RACECAR_*` variable or a
 /// flag shows up in the effective configuration with that source.
@@ -213,8 +216,10 @@ import Testing
     let echo = ConsumerDefaults.forTesting(name: "EchoConsumer", topics: ["events"])
 
     func load(_ environment: [String: String]) throws(ConfigError) -> RacecarConfig {
-        try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: environment).load(for: echo)
-            .config
+        try ConfigLoader(
+            configPath: emptyConfigFile, environmentName: nil, environment: environment,
+            clientPropertyCheck: RacecarConfig.validateClientProperties
+        ).load(for: echo).config
     }
 
     func message(_ environment: [String: String]) -> String {

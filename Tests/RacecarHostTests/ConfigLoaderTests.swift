@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import RacecarHost
+@testable import RacecarConfiguration
+@testable import RacecarKafka
+@testable import RacecarPluginHosting
+@testable import RacecarRuntime
 
 @Suite struct ConfigLoaderTests {
     let echo = ConsumerDefaults.forTesting(name: "EchoConsumer", topics: ["events"])

@@ -1,5 +1,6 @@
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
 import Testing
 
 /// The real `racecar-host` binary and real plugins against librdkafka's mock cluster.

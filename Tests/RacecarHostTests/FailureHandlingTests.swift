@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
 import Testing
 
 /// What happens when things go wrong, end to end: pauses, backoff, hooks, dead letters,

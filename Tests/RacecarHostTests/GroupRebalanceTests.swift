@@ -1,5 +1,6 @@
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
 import Testing
 
 /// Two real `racecar-host` processes in one consumer group on a live stream: a second host

@@ -1,5 +1,6 @@
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
 import Testing
 
 /// `datadog_enabled`: DogStatsD datagrams to a UDP listener standing in for the agent.

@@ -1,5 +1,7 @@
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
+import RacecarOperations
 import Testing
 
 /// Racecar's operations features: pidfiles, daemonizing, racecarctl stop, the liveness probe.

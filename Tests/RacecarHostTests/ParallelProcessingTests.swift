@@ -1,5 +1,6 @@
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
 import Testing
 
 /// `concurrency: N`: N instances in one process, each owning a disjoint set of partitions.

@@ -1,5 +1,6 @@
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
 import Testing
 
 /// Each kind of bad input gives one clear line naming the problem and a non-zero exit.

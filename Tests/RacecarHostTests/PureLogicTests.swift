@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import RacecarHost
+@testable import RacecarConfiguration
+@testable import RacecarInstrumentation
+@testable import RacecarKafka
+@testable import RacecarPluginHosting
+@testable import RacecarRuntime
 
 @Suite struct ConsumerGroupNameTests {
     @Test(

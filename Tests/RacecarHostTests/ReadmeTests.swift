@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import RacecarHost
+@testable import RacecarConfiguration
+@testable import RacecarKafka
+@testable import RacecarPluginHosting
+@testable import RacecarRuntime
 
 /// The README's configuration table stays in step with the code's single table of keys.
 @Suite struct ReadmeTests {

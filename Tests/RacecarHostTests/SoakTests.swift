@@ -1,5 +1,6 @@
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
 import Testing
 
 /// A long run with everything going wrong at once: the plugin fails at random positions, the

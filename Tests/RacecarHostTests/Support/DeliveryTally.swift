@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
 import Testing
 
 extension ProcessedLine {

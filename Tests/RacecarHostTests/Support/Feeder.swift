@@ -1,5 +1,6 @@
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
 import Synchronization
 
 /// Keeps a topic's stream running: from a thread of its own, produces one message to every

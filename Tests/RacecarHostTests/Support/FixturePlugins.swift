@@ -1,14 +1,24 @@
 import Foundation
 import Synchronization
 
-/// Builds the ABI failure-path plugins in Tests/Fixtures with the system C compiler.
+/// Builds the plugins in Tests/Fixtures with the system C compiler: the ABI failure paths and
+/// the runtime tests' probe.
 enum FixturePlugins {
     private static let directory = TestPaths.temporaryDirectory()
     private static let built = Mutex<[String: String]>([:])
 
     /// The path of the fixture plugin compiled with `-DVARIANT_<variant>` (or none for `nil`).
     static func path(_ variant: String?) throws -> String {
-        let name = variant ?? "DEFAULT"
+        try build(
+            source: "abi_variants.c", name: variant ?? "DEFAULT", flags: variant.map { ["-DVARIANT_\($0)"] } ?? [])
+    }
+
+    /// The path of the runtime probe plugin (`Tests/Fixtures/runtime_probe.c`).
+    static func probe() throws -> String {
+        try build(source: "runtime_probe.c", name: "PROBE", flags: [])
+    }
+
+    private static func build(source: String, name: String, flags: [String]) throws -> String {
         if let path = built.withLock({ $0[name] }) { return path }
         let output = directory.appendingPathComponent("libfixture_\(name).so").path
         let process = Process()
@@ -18,8 +28,7 @@ enum FixturePlugins {
                 "cc", "-shared", "-fPIC", "-Wall", "-Werror",
                 "-I", TestPaths.repository.appendingPathComponent("SDK/CRacecarPlugin/include").path,
             ]
-            + (variant.map { ["-DVARIANT_\($0)"] } ?? [])
-            + [TestPaths.repository.appendingPathComponent("Tests/Fixtures/abi_variants.c").path, "-o", output]
+            + flags + [TestPaths.repository.appendingPathComponent("Tests/Fixtures/\(source)").path, "-o", output]
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw CompileFailed(variant: name) }

@@ -1,6 +1,7 @@
 import CRdKafka
 import Foundation
-import RacecarHost
+import RacecarConfiguration
+import RacecarKafka
 
 /// An independent librdkafka client in the test process, for checking what the host did:
 /// committed offsets, watermarks and topic contents.

@@ -1,0 +1,16 @@
+/// Why a ``ConsumerHarness`` call failed other than with the consumer's own error.
+public enum ConsumerHarnessError: Error, CustomStringConvertible {
+    /// racecar-host would never make this call; the reason says why and what to call instead.
+    case notCalledByHost(String)
+    /// An entry point returned `RACECAR_ERROR` with this message in the error buffer, but without
+    /// a Swift error to rethrow. The SDK's entry points always leave one, so this points at a
+    /// consumer built some other way.
+    case consumerFailed(message: String)
+
+    public var description: String {
+        switch self {
+        case .notCalledByHost(let reason): "the host would not make this call: \(reason)"
+        case .consumerFailed(let message): "the consumer failed without a Swift error: \(message)"
+        }
+    }
+}

@@ -1,0 +1,36 @@
+/// A configuration mistake, naming where it was made and what was expected.
+package enum ConfigError: Error, Equatable, CustomStringConvertible {
+    /// A key that racecar-host does not know.
+    case unknownKey(key: String, source: ConfigSource, suggestion: String?)
+    /// A value of the wrong type or outside its range.
+    case invalidValue(key: String, value: String, source: ConfigSource, expected: String)
+    /// racecar.yml could not be read or parsed.
+    case unreadableFile(path: String, reason: String)
+    /// racecar.yml has no section for the environment.
+    case missingEnvironment(environment: String, path: String, available: [String])
+    /// Two keys contradict each other.
+    case conflict(String)
+    /// librdkafka refused a property; the message names it and the key that set it.
+    case rejectedByLibrdkafka(String)
+    /// A variable needed by the Heroku integration is missing or unusable.
+    case heroku(String)
+
+    package var description: String {
+        switch self {
+        case .unknownKey(let key, let source, let suggestion):
+            let hint = suggestion.map { "; did you mean `\($0)`?" } ?? ""
+            return "\(source): unknown configuration key `\(key)`\(hint)"
+        case .invalidValue(let key, let value, let source, let expected):
+            return "\(source): invalid value \(value) for `\(key)`: expected \(expected)"
+        case .unreadableFile(let path, let reason):
+            return "\(path): \(reason)"
+        case .missingEnvironment(let environment, let path, let available):
+            let list = available.isEmpty ? "none" : available.joined(separator: ", ")
+            return "\(path): no section for environment `\(environment)`; sections: \(list)"
+        case .conflict(let message), .rejectedByLibrdkafka(let message):
+            return message
+        case .heroku(let message):
+            return "heroku: \(message)"
+        }
+    }
+}

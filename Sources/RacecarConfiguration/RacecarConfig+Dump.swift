@@ -1,0 +1,39 @@
+import Foundation
+
+extension RacecarConfig {
+    /// Every key with its effective value and where it came from, one per line.
+    package func dump(consumer: String) -> String {
+        let width = ConfigKey.all.map(\.name.count).max() ?? 0
+        var text = "effective configuration for \(consumer):\n"
+        for key in ConfigKey.all {
+            let padded = key.name.padding(toLength: width, withPad: " ", startingAt: 0)
+            text += "  \(padded)  \(displayValue(of: key))  (\(sources[key.name] ?? .builtInDefault))\n"
+        }
+        if !pluginConsumerProperties.isEmpty {
+            let shown = Self.redactingSecrets(pluginConsumerProperties)
+            text +=
+                "  librdkafka properties from the plugin: \(shown.joined(separator: ",")) (overridden by `consumer`)\n"
+        }
+        return text
+    }
+
+    /// The effective value of `key` as shown to operators, secrets redacted.
+    func displayValue(of key: ConfigKey) -> String {
+        switch key.name {
+        case "consumer", "producer":
+            let entries = key.name == "consumer" ? consumerProperties : producerProperties
+            if entries.isEmpty { return "(none)" }
+            return Self.redactingSecrets(entries).joined(separator: ",")
+        default:
+            return key.displayValue(self)
+        }
+    }
+
+    /// `name=value` librdkafka properties with the values of secret ones replaced.
+    private static func redactingSecrets(_ entries: [String]) -> [String] {
+        entries.map { entry in
+            guard let (name, _) = splitProperty(entry), ConfigKey.isSecretProperty(name) else { return entry }
+            return "\(name)=[redacted]"
+        }
+    }
+}

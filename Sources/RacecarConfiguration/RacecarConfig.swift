@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+
+/// The effective, validated configuration for one consumer run.
+///
+/// Built by ``ConfigLoader`` from built-in defaults, the plugin's defaults, racecar.yml,
+/// `RACECAR_*` variables and flags, in that order of precedence. ``ConfigKey/all`` is the
+/// table of keys, their defaults and their librdkafka properties.
+package struct RacecarConfig: Sendable {
+    // Basics
+    package var brokers: [String] = ["localhost:9092"]
+    package var clientID = "racecar"
+    package var groupID: String?
+    package var groupIDPrefix: String?
+    package var subscribesTo: [String] = []
+    package var startFromBeginning = true
+    package var fetchMessages = 1000
+    /// Consumer instances processing partitions in parallel inside this process.
+    package var concurrency = 1
+
+    // Offsets
+    package var offsetCommitInterval: Double = 10
+    package var offsetCommitOnIdle = false
+    package var synchronousCommits = false
+
+    // Timeouts and intervals
+    package var sessionTimeout: Double = 30
+    package var heartbeatInterval: Double = 10
+    package var maxPollInterval: Double = 300
+    package var pauseTimeout: Double = 10
+    package var pauseWithExponentialBackoff = false
+    package var maxPauseTimeout: Double?
+    package var socketTimeout: Double = 30
+    package var maxWaitTime: Double = 1
+    package var messageTimeout: Double = 300
+    package var statisticsInterval: Double = 1
+    /// How long a graceful stop waits for the in-flight message or batch before exiting anyway.
+    package var shutdownTimeout: Double = 20
+
+    // Failure handling beyond Racecar
+    /// Where a message goes after `maxRetries` failed retries; `nil` retries forever.
+    package var deadLetterTopic: String?
+    package var maxRetries: Int?
+
+    // Memory and network
+    package var maxBytes = 10_485_760
+    package var maxBytesPerPartition = 1_048_576
+    package var minMessageQueueSize = 1_000_000
+    package var fetchMinBytes = 1
+    package var partitionAssignmentStrategy: [String] = ["range", "roundrobin"]
+
+    // Producing
+    package var partitioner = "consistent_random"
+    package var producerCompressionCodec: String?
+
+    // Security
+    package var securityProtocol: String?
+    package var sslCALocation: String?
+    package var sslCRLLocation: String?
+    package var sslKeystoreLocation: String?
+    package var sslKeystorePassword: String?
+    package var sslCertificateLocation: String?
+    package var sslKeyLocation: String?
+    package var sslKeyPassword: String?
+    package var sslVerifyHostname = true
+    package var saslMechanism: String?
+    package var saslKerberosPrincipal: String?
+    package var saslKerberosKinitCmd: String?
+    package var saslKerberosKeytab: String?
+    package var saslKerberosMinTimeBeforeRelogin: Int?
+    package var saslUsername: String?
+    package var saslPassword: String?
+    /// Configure brokers and SSL from Heroku Kafka's KAFKA_* variables.
+    package var heroku = false
+
+    // Raw librdkafka properties, `name=value`, applied over everything above.
+    /// The plugin's per-subscription properties; the operator's `consumer` properties win.
+    package var pluginConsumerProperties: [String] = []
+    package var consumerProperties: [String] = []
+    package var producerProperties: [String] = []
+
+    // Logging and operations
+    package var logLevel: Logger.Level = .info
+    package var logfile: String?
+    package var pidfile: String?
+    package var daemonize = false
+    package var datadogEnabled = false
+    package var datadogHost = "localhost"
+    package var datadogPort = 8125
+    package var datadogNamespace = "racecar"
+    package var datadogTags: [String] = []
+    package var livenessProbeEnabled = false
+    package var livenessProbeFilePath = "/tmp/racecar-liveness"
+    package var livenessProbeMaxInterval: Double = 5
+
+    package init() {}
+
+    /// Where each key's value came from, by key name.
+    package var sources: [String: ConfigSource] = [:]
+}
+
+extension RacecarConfig {
+    /// Splits a raw `name=value` librdkafka property.
+    package static func splitProperty(_ entry: String) -> (name: String, value: String)? {
+        guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else { return nil }
+        return (
+            String(entry[..<equals]).trimmingCharacters(in: .whitespaces), String(entry[entry.index(after: equals)...])
+        )
+    }
+}

@@ -1,0 +1,38 @@
+import Glibc
+import Logging
+
+/// Where the host's log lines go: standard error (the default) or `logfile`.
+///
+/// Standard output is left to consumers (EchoConsumer prints processed messages there).
+package struct LogOutput: Sendable {
+    private let descriptor: Int32
+
+    /// Standard error.
+    package static let standardError = LogOutput(descriptor: 2)
+
+    /// Appends to `path`, creating it if needed.
+    ///
+    /// - Throws: ``InstrumentationError/unwritableLogFile(path:reason:)`` when it cannot be opened.
+    package static func file(at path: String) throws(InstrumentationError) -> LogOutput {
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw .unwritableLogFile(path: path, reason: String(cString: strerror(errno)))
+        }
+        return LogOutput(descriptor: descriptor)
+    }
+
+    /// Writes one line with a single write(2), so lines from several threads never interleave.
+    func write(_ line: String) {
+        var line = line
+        line.withUTF8 { bytes in _ = Glibc.write(descriptor, bytes.baseAddress, bytes.count) }
+    }
+
+    /// Installs this output, at `level`, as the process's swift-log backend.
+    package func bootstrap(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = LineLogHandler(label: label, output: self)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}

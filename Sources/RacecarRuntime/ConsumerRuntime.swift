@@ -1,0 +1,31 @@
+import Logging
+import RacecarConfiguration
+import RacecarKafka
+import RacecarPluginHosting
+
+/// Runs a consumer against Kafka through librdkafka: the composition of the runtime with the
+/// real ``KafkaClient``.
+package enum ConsumerRuntime {
+    /// Connects, consumes until `stop` is requested, and shuts down gracefully.
+    ///
+    /// - Throws: ``RuntimeError`` when no broker answers, the plugin's `create` fails, or
+    ///   processing or Kafka failed fatally (after the shutdown).
+    package static func run(
+        consumer: ConsumerDescriptor, config: RacecarConfig, stop: StopRequest, logger: Logger
+    ) throws(RuntimeError) {
+        let groupID = ConsumerGroupName.derive(
+            consumerName: consumer.name, explicit: config.groupID, prefix: config.groupIDPrefix)
+        var logger = logger
+        logger[metadataKey: "consumer"] = "\(consumer.name)"
+        logger[metadataKey: "group"] = "\(groupID)"
+        let client: LibrdkafkaClient
+        do {
+            client = try LibrdkafkaClient(
+                config: config, groupID: groupID, statistics: consumer.wantsStatistics, logger: logger)
+        } catch {
+            throw .kafka(error)
+        }
+        let loop = try ConsumerLoop(consumer: consumer, config: config, client: client, stop: stop, logger: logger)
+        try loop.run()
+    }
+}

@@ -1,0 +1,205 @@
+import Logging
+import RacecarConfiguration
+import RacecarKafka
+import RacecarPluginHosting
+
+/// Processes runs of messages with one consumer instance: calls the plugin, waits for what a
+/// message produced, stores offsets after success, and hands failures to its
+/// ``FailureHandler``.
+///
+/// Used from one thread at a time: the polling thread with `concurrency: 1`, the instance's
+/// ``WorkerThread`` otherwise.
+final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked Sendable {
+    let index: Int
+    private let client: Client
+    private let stop: StopRequest
+    private let ledger: OffsetLedger?
+    private let metrics: ConsumerMetrics?
+    private let isBatchConsumer: Bool
+    private let services: InstanceServices<Client>
+    private let failures: FailureHandler<Client>
+    /// Set once the instance exists; `init` cannot create it before `self` is complete.
+    private(set) var instance: PluginInstance!
+    /// The messages of the plugin call in progress, for their headers: slot `i` is
+    /// `current[currentStart + i]`.
+    private var current = UnsafeBufferPointer<Client.Message>(start: nil, count: 0)
+    private var currentStart = 0
+
+    /// Creates the worker and its plugin instance.
+    ///
+    /// - Throws: ``PluginCallError`` when the plugin's `create` fails.
+    init(
+        index: Int,
+        consumer: ConsumerDescriptor,
+        config: RacecarConfig,
+        groupID: String,
+        client: Client,
+        runtime: RuntimeContext,
+        ledger: OffsetLedger?,
+        logger: Logger
+    ) throws(PluginCallError) {
+        self.index = index
+        self.client = client
+        self.stop = runtime.stop
+        self.ledger = ledger
+        self.metrics = runtime.metrics
+        self.isBatchConsumer = consumer.isBatchConsumer
+        services = InstanceServices(client: client)
+        failures = FailureHandler(
+            consumerName: consumer.name, groupID: groupID, config: config, inbox: runtime.inbox, stop: runtime.stop,
+            clock: runtime.clock, metrics: runtime.metrics)
+        instance = try PluginInstance(
+            consumer: consumer, capacity: config.fetchMessages, logger: logger, services: services, headerSource: self)
+    }
+
+    // MARK: Processing
+
+    /// Processes `run`, consecutive messages of one partition in offset order, until the first
+    /// failure, a stop request, a fatal Kafka error, or `isAbandoned` says the partition was
+    /// revoked. The caller owns the messages.
+    func handle(_ run: UnsafeBufferPointer<Client.Message>, isAbandoned: (() -> Bool)? = nil) {
+        guard let first = run.first else { return }
+        let partition = first.partitionID
+        guard let start = failures.firstCurrentIndex(in: run, of: partition) else { return }
+        current = run
+        defer { current = UnsafeBufferPointer(start: nil, count: 0) }
+        if isBatchConsumer {
+            handleBatches(run, from: start, partition: partition, isAbandoned: isAbandoned)
+        } else {
+            handleEach(run, from: start, partition: partition, isAbandoned: isAbandoned)
+        }
+    }
+
+    private func handleEach(
+        _ run: UnsafeBufferPointer<Client.Message>, from start: Int, partition: PartitionID,
+        isAbandoned: (() -> Bool)?
+    ) {
+        let instance = instance!
+        var lastDone: Client.Message?
+        var done = 0
+        defer { if let lastDone { store(after: lastDone, processed: done) } }
+        var index = start
+        while index < run.count {
+            if mustStop(isAbandoned) { return }
+            let message = run[index]
+            currentStart = index
+            index += 1
+            let started = metrics == nil ? 0 : monotonicNanoseconds()
+            var failure = instance.process(message.borrowed, retries: failures.retries(partition))
+            metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: 1, isBatch: false)
+            if failure == nil, services.needsDelivery, let deliveryFailure = services.deliver() {
+                failure = deliveryFailure
+            }
+            guard let failure else {
+                lastDone = message
+                done += 1
+                failures.succeeded(partition)
+                continue
+            }
+            if let stored = lastDone { store(after: stored, processed: done) }
+            lastDone = nil
+            done = 0
+            let outcome = failures.handle(
+                message, batch: nil, reason: failure, instance: instance, services: services,
+                store: { store(after: $0, processed: 0) })
+            guard case .movedOn = outcome else { return }
+        }
+    }
+
+    private func handleBatches(
+        _ run: UnsafeBufferPointer<Client.Message>, from start: Int, partition: PartitionID,
+        isAbandoned: (() -> Bool)?
+    ) {
+        let instance = instance!
+        var batchStart = start
+        while batchStart < run.count {
+            if mustStop(isAbandoned) { return }
+            let count = min(run.count - batchStart, instance.batchCapacity)
+            let offset = batchStart
+            currentStart = batchStart
+            let started = metrics == nil ? 0 : monotonicNanoseconds()
+            var failed = instance.processBatch(count: count, retries: failures.retries(partition)) {
+                run[offset + $0].borrowed
+            }
+            metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: count, isBatch: true)
+            if failed == nil, services.needsDelivery, let deliveryFailure = services.deliver() {
+                failed = (deliveryFailure, 0)
+            }
+            guard let (reason, processed) = failed else {
+                store(after: run[batchStart + count - 1], processed: count)
+                failures.succeeded(partition)
+                batchStart += count
+                continue
+            }
+            if processed > 0 { store(after: run[batchStart + processed - 1], processed: processed) }
+            let outcome = failures.handle(
+                run[batchStart + processed], batch: run[batchStart].offset...run[batchStart + count - 1].offset,
+                reason: reason, instance: instance, services: services, store: { store(after: $0, processed: 0) })
+            guard case .movedOn = outcome else { return }
+            batchStart += processed + 1
+        }
+    }
+
+    /// Checked before each message or batch. After a fatal Kafka error nothing more can be
+    /// committed, so work done from then on would only be repeated by the next owner.
+    @inline(__always)
+    private func mustStop(_ isAbandoned: (() -> Bool)?) -> Bool {
+        stop.isRequested || client.hasFatalError || isAbandoned?() == true
+    }
+
+    /// Stores the offset after `message` as where its partition resumes; `processed`
+    /// messages of the run were handled successfully up to it.
+    private func store(after message: Client.Message, processed: Int) {
+        client.storeOffset(after: message)
+        guard ledger != nil || metrics != nil else { return }
+        let partition = message.topicPartition
+        ledger?.record(partition, next: message.offset + 1)
+        metrics?.processed(processed, of: partition)
+    }
+
+    // MARK: MessageHeaderSource
+
+    func headerCount(ofSlot slot: Int) -> Int {
+        current[currentStart + slot].headerCount
+    }
+
+    func forEachHeader(ofSlot slot: Int, _ body: (UnsafePointer<CChar>?, UnsafeRawPointer?, Int) -> Void) {
+        current[currentStart + slot].forEachHeader(body)
+    }
+
+    // MARK: Rebalances and shutdown
+
+    /// Forgets the failure state of partitions that left the assignment.
+    func forget(_ partitions: Set<TopicPartition>) {
+        failures.forget(partitions)
+    }
+
+    func partitionsAssigned(_ partitions: [TopicPartition]) { instance.partitionsAssigned(partitions) }
+    func partitionsRevoked(_ partitions: [TopicPartition]) { instance.partitionsRevoked(partitions) }
+    func statisticsReceived(_ json: UnsafePointer<CChar>, length: Int) {
+        instance.statisticsReceived(json, length: length)
+    }
+
+    /// Tears the instance down and delivers what it produced.
+    func teardown() {
+        instance.teardown()
+        if let failure = services.deliver() {
+            instance.logger.error("delivering messages produced at shutdown failed: \(failure)")
+        }
+    }
+
+    func destroy() {
+        instance.destroy()
+    }
+}
+
+@inline(__always)
+private func monotonicNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif
