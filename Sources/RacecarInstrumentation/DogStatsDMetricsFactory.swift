@@ -5,8 +5,9 @@ import Synchronization
 /// A swift-metrics backend that sends DogStatsD datagrams over UDP to a Datadog agent
 /// (`datadog_enabled`, `datadog_host`, `datadog_port`, `datadog_namespace`, `datadog_tags`).
 ///
-/// Handlers aggregate in memory (an atomic add for counters) and a background thread sends
-/// what changed once per interval, so recording costs the hot path next to nothing.
+/// Handlers aggregate in memory (an atomic add for counters) and ``flush()``, called once per
+/// interval by the host's metrics service, sends what changed, so recording costs the hot
+/// path next to nothing.
 package final class DogStatsDMetricsFactory: MetricsFactory, Sendable {
     private let namespace: String
     private let globalTags: [String]
@@ -14,12 +15,10 @@ package final class DogStatsDMetricsFactory: MetricsFactory, Sendable {
     private let address: Data
     private let handlers = Mutex<[any DogStatsDHandler]>([])
 
-    /// Opens the UDP socket and starts flushing every `interval` seconds.
+    /// Opens the UDP socket.
     ///
     /// - Throws: ``InstrumentationError/unresolvableHost(_:reason:)`` when `host` does not resolve.
-    package init(host: String, port: Int, namespace: String, tags: [String], interval: Double = 1)
-        throws(InstrumentationError)
-    {
+    package init(host: String, port: Int, namespace: String, tags: [String]) throws(InstrumentationError) {
         var hints = addrinfo()
         hints.ai_family = AF_INET
         hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
@@ -33,12 +32,6 @@ package final class DogStatsDMetricsFactory: MetricsFactory, Sendable {
         socket = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         self.namespace = namespace.isEmpty ? "" : namespace + "."
         self.globalTags = tags
-        Thread.detachNewThread { [self] in
-            while true {
-                usleep(useconds_t(interval * 1_000_000))
-                flush()
-            }
-        }
     }
 
     /// Sends everything recorded since the last flush.

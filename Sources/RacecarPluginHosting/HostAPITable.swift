@@ -76,7 +76,15 @@ enum HostAPITable {
         guard let message else { return }
         let text = String(cString: message)
         let context = InstanceHostContext.from(host)
-        let logger = context?.logger ?? pluginLogger
+        var logger = context?.logger ?? pluginLogger
+        if let position = context?.slots.currentPosition {
+            // A line logged while processing says which messages it is about.
+            logger[metadataKey: "topic"] = "\(position.topic.map { String(cString: $0) } ?? "")"
+            logger[metadataKey: "partition"] = "\(position.partition)"
+            let offsets = position.offsets
+            logger[metadataKey: "offset"] =
+                offsets.count == 1 ? "\(offsets.lowerBound)" : "\(offsets.lowerBound)-\(offsets.upperBound)"
+        }
         switch level {
         case RACECAR_LOG_DEBUG: logger.debug("\(text)")
         case RACECAR_LOG_WARNING: logger.warning("\(text)")

@@ -89,6 +89,14 @@ final class MessageSlots: @unchecked Sendable {
         if !onDemand.isEmpty { releaseOnDemandHeaders() }
     }
 
+    /// Where the messages of the current call are: their topic, partition and offsets, for the
+    /// plugin's log lines; `nil` between calls.
+    var currentPosition: (topic: UnsafePointer<CChar>?, partition: Int32, offsets: ClosedRange<Int64>)? {
+        guard filled > 0 else { return nil }
+        let first = messages.pointee
+        return (first.topic, first.partition, first.offset...messages[filled - 1].offset)
+    }
+
     /// The headers of `message`, the address of one of the slots of the current call, laid
     /// out for the ABI; valid until the call ends. `nil` for any other address.
     func headers(of message: UnsafePointer<racecar_message>) -> (

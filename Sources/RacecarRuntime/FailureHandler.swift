@@ -100,7 +100,10 @@ final class FailureHandler<Client: KafkaClient> {
         let range = batch.map { " (batch \($0.lowerBound)-\($0.upperBound))" } ?? ""
         let failure =
             "\(consumerName) failed at \(partition)@\(offset)\(range), retries_count \(consecutive - 1): \(reason)"
-        let logger = instance.logger
+        var logger = instance.logger
+        logger[metadataKey: "topic"] = "\(partition.topic)"
+        logger[metadataKey: "partition"] = "\(partition.partition)"
+        logger[metadataKey: "offset"] = "\(offset)"
         func report(_ recovery: FailureRecovery) {
             instance.reportFailure(
                 FailureReport(

@@ -7,6 +7,8 @@ import RacecarInstrumentation
 import RacecarOperations
 import RacecarPluginHosting
 import RacecarRuntime
+import ServiceLifecycle
+import Synchronization
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,19 +19,30 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var options: ConsumerOptions
 
     func run() throws {
+        do {
+            try runHost()
+        } catch {
+            // The one place a failure is printed: everything deferred has run by now.
+            FileHandle.standardError.write(Data("racecar-host: error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    private func runHost() throws(UserError) {
         AllocatorTuning.apply()
         // Forking is only safe while this is the only thread: daemonize before anything else.
         let early: RacecarConfig
         do {
             early = try options.loadBeforePlugin()
         } catch {
-            UserError.exit("\(error)")
+            throw UserError("\(error)")
         }
         if early.daemonize { Daemon.detach(logfile: early.logfile) }
 
-        // Before any other thread exists, so that librdkafka's threads inherit the blocked signals.
+        // Before any other thread exists, so that every thread inherits the blocked signals.
         let configDump = ConfigDumpSlot()
-        let shutdown = ShutdownSignal.install { configDump.print() }
+        let signals = ShutdownSignal.install { configDump.print() }
+        defer { signals.markFinished() }
 
         // Before the plugin is loaded, so that what it logs from its init function goes where
         // the operator asked; every source of logfile and log_level applies already.
@@ -37,8 +50,9 @@ struct RunCommand: ParsableCommand {
         do {
             output = try early.logfile.map { try LogOutput.file(at: $0) } ?? .standardError
         } catch {
-            UserError.exit(
-                "\(ConfigError.invalidValue(key: "logfile", value: early.logfile ?? "", source: early.sources["logfile"] ?? .builtInDefault, expected: "a writable file path (\(error))"))"
+            let source = early.sources["logfile"] ?? .builtInDefault
+            throw UserError(
+                "\(ConfigError.invalidValue(key: "logfile", value: early.logfile ?? "", source: source, expected: "a writable file path (\(error))"))"
             )
         }
         output.bootstrap(level: early.logLevel)
@@ -49,24 +63,32 @@ struct RunCommand: ParsableCommand {
         do {
             (descriptor, config, warnings) = try options.load()
         } catch {
-            UserError.exit("\(error)")
+            throw UserError("\(error)")
         }
         configDump.set(config.dump(consumer: descriptor.name))
-        shutdown.setShutdownTimeout(config.shutdownTimeout)
+        signals.setShutdownTimeout(config.shutdownTimeout)
         let logger = Logger(label: "racecar")
         for warning in warnings { logger.warning("\(warning)") }
-        var metrics: DogStatsDMetricsFactory?
+
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(
+                service: ConsumerService(stop: signals.stop) { [stop = signals.stop] in
+                    try ConsumerRuntime.run(consumer: descriptor, config: config, stop: stop, logger: logger)
+                },
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup)
+        ]
         if config.datadogEnabled {
             do {
                 let factory = try DogStatsDMetricsFactory(
                     host: config.datadogHost, port: config.datadogPort, namespace: config.datadogNamespace,
-                    tags: config.datadogTags
-                )
+                    tags: config.datadogTags)
                 MetricsSystem.bootstrap(factory)
-                metrics = factory
+                services.append(.init(service: MetricsFlushService(factory: factory)))
             } catch {
-                UserError.exit(
-                    "\(ConfigError.invalidValue(key: "datadog_host", value: config.datadogHost, source: config.sources["datadog_host"] ?? .builtInDefault, expected: "a resolvable host name for the Datadog agent (\(error))"))"
+                let source = config.sources["datadog_host"] ?? .builtInDefault
+                throw UserError(
+                    "\(ConfigError.invalidValue(key: "datadog_host", value: config.datadogHost, source: source, expected: "a resolvable host name for the Datadog agent (\(error))"))"
                 )
             }
         }
@@ -76,19 +98,29 @@ struct RunCommand: ParsableCommand {
         do {
             try pidFile?.write()
         } catch {
-            UserError.exit("\(error)")
+            throw UserError("\(error)")
         }
-        let failure: Error?
-        do {
-            try ConsumerRuntime.run(consumer: descriptor, config: config, stop: shutdown.stop, logger: logger)
-            failure = nil
-        } catch {
-            failure = error
-        }
-        shutdown.markFinished()
-        // The last interval's metrics, which the flusher thread would otherwise never send.
-        metrics?.flush()
-        pidFile?.remove()
-        if let failure { UserError.exit("\(failure)") }
+        defer { pidFile?.remove() }
+
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
+        if let failure = runToCompletion({ try await group.run() }) { throw UserError("\(failure)") }
     }
+}
+
+/// Runs `body` on the cooperative pool and blocks this thread until it finishes; returns what
+/// it threw. The command itself stays synchronous so that daemonizing forks a process with
+/// one thread.
+private func runToCompletion(_ body: @escaping @Sendable () async throws -> Void) -> (any Error)? {
+    let finished = DispatchSemaphore(value: 0)
+    let failure = Mutex<(any Error)?>(nil)
+    Task {
+        do {
+            try await body()
+        } catch {
+            failure.withLock { $0 = error }
+        }
+        finished.signal()
+    }
+    finished.wait()
+    return failure.withLock { $0 }
 }

@@ -96,7 +96,12 @@ final class ScriptedConsumer: Consumer {
     func process(_ message: Message) throws {
         script.enter()
         defer { script.leave() }
-        try script.handle(message)
+        do {
+            try script.handle(message)
+        } catch {
+            log("\(error)", level: .warning)
+            throw error
+        }
     }
 
     func onError(_ error: ProcessingError) {
