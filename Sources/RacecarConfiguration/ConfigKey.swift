@@ -166,25 +166,25 @@ package struct ConfigKey: @unchecked Sendable {
             render: { String($0) })
     }
 
-    /// A duration in seconds, greater than 0 unless listed in `special`.
-    static func seconds(_ name: String, _ path: WritableKeyPath<RacecarConfig, Double>, allowing special: [Double] = [])
-        -> ConfigKey
-    {
+    /// A duration written in seconds, greater than 0 unless listed in `special`.
+    static func seconds(
+        _ name: String, _ path: WritableKeyPath<RacecarConfig, Duration>, allowing special: [Double] = []
+    ) -> ConfigKey {
         let extra = special.isEmpty ? "" : " (or \(special.map(formatSeconds).joined(separator: " or ")))"
         return make(
             name, path, expected: "a number of seconds greater than 0\(extra)",
             parse: { raw in
                 scalar(raw).flatMap { Double($0) }.flatMap {
-                    $0.isFinite && ($0 > 0 || special.contains($0)) ? $0 : nil
+                    $0.isFinite && ($0 > 0 || special.contains($0)) ? Duration.seconds($0) : nil
                 }
             }, render: formatSeconds)
     }
 
-    static func optionalSeconds(_ name: String, _ path: WritableKeyPath<RacecarConfig, Double?>) -> ConfigKey {
+    static func optionalSeconds(_ name: String, _ path: WritableKeyPath<RacecarConfig, Duration?>) -> ConfigKey {
         make(
             name, path, expected: "a number of seconds greater than 0",
             parse: { raw in
-                scalar(raw).flatMap { Double($0) }.flatMap { $0.isFinite && $0 > 0 ? .some($0) : nil }
+                scalar(raw).flatMap { Double($0) }.flatMap { $0.isFinite && $0 > 0 ? .some(Duration.seconds($0)) : nil }
             }, render: { $0.map(formatSeconds) ?? "(none)" })
     }
 
@@ -344,6 +344,20 @@ package func formatSeconds(_ seconds: Double) -> String {
     seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
 }
 
-package func milliseconds(_ seconds: Double) -> String {
-    String(Int((seconds * 1000).rounded()))
+/// A duration in seconds as an operator writes them: `10`, `0.4`.
+package func formatSeconds(_ duration: Duration) -> String {
+    formatSeconds(duration.inSeconds)
+}
+
+/// A duration as a librdkafka property in whole milliseconds.
+package func milliseconds(_ duration: Duration) -> String {
+    String(Int64((duration / .milliseconds(1)).rounded()))
+}
+
+extension Duration {
+    /// The duration in seconds, with its fraction.
+    package var inSeconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
 }

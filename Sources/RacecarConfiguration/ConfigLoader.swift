@@ -60,7 +60,6 @@ package struct ConfigLoader {
         throws(ConfigError) -> (config: RacecarConfig, warnings: [String])
     {
         var config = RacecarConfig()
-        for key in ConfigKey.all { config.sources[key.name] = .builtInDefault }
         if let defaults { applyPluginDefaults(defaults, to: &config) }
 
         // An empty racecar.yml counts as no file: there is no environment section to miss.
@@ -135,20 +134,20 @@ package struct ConfigLoader {
         if !consumer.subscriptions.isEmpty {
             config.subscribesTo = consumer.subscriptions.map(\.topic)
             config.startFromBeginning = consumer.subscriptions[0].startFromBeginning
-            config.sources["subscribes_to"] = .plugin
-            config.sources["start_from_beginning"] = .plugin
+            config.sources[.subscribesTo] = .plugin
+            config.sources[.startFromBeginning] = .plugin
         }
         if let groupID = consumer.groupID {
             config.groupID = groupID
-            config.sources["group_id"] = .plugin
+            config.sources[.groupID] = .plugin
         }
         if let fetchMessages = consumer.fetchMessages {
             config.fetchMessages = fetchMessages
-            config.sources["fetch_messages"] = .plugin
+            config.sources[.fetchMessages] = .plugin
         }
         if let maxWaitTime = consumer.maxWaitTime {
             config.maxWaitTime = maxWaitTime
-            config.sources["max_wait_time"] = .plugin
+            config.sources[.maxWaitTime] = .plugin
         }
     }
 
@@ -213,7 +212,7 @@ package struct ConfigLoader {
             }
             throw .invalidValue(key: key.name, value: shown, source: source, expected: key.expected)
         }
-        config.sources[key.name] = source
+        config.sources[key] = source
     }
 
     /// Replaces `${VAR}` and `${VAR:-default}` with values from the environment.
@@ -249,13 +248,13 @@ package struct ConfigLoader {
     private func validate(_ config: RacecarConfig, requireSubscriptions: Bool) throws(ConfigError) {
         if config.socketTimeout <= config.maxWaitTime {
             throw .conflict(
-                "`socket_timeout` (\(formatSeconds(config.socketTimeout)) s, from \(config.sources["socket_timeout"]!)) "
-                    + "must be longer than `max_wait_time` (\(formatSeconds(config.maxWaitTime)) s, from \(config.sources["max_wait_time"]!))"
+                "`socket_timeout` (\(formatSeconds(config.socketTimeout)) s, from \(config.sources[.socketTimeout])) "
+                    + "must be longer than `max_wait_time` (\(formatSeconds(config.maxWaitTime)) s, from \(config.sources[.maxWaitTime]))"
             )
         }
         if config.maxPauseTimeout != nil, !config.pauseWithExponentialBackoff {
             throw .conflict(
-                "`max_pause_timeout` (from \(config.sources["max_pause_timeout"]!)) only applies with "
+                "`max_pause_timeout` (from \(config.sources[.maxPauseTimeout])) only applies with "
                     + "`pause_with_exponential_backoff: true`"
             )
         }
@@ -283,10 +282,11 @@ package struct ConfigLoader {
             }
             pluginValues[name] = value
         }
-        for (key, entries) in [("consumer", config.consumerProperties), ("producer", config.producerProperties)] {
+        for (key, entries) in [(ConfigKey.consumer, config.consumerProperties), (.producer, config.producerProperties)]
+        {
             for entry in entries where RacecarConfig.splitProperty(entry) == nil {
                 throw .invalidValue(
-                    key: key, value: "`\(entry)`", source: config.sources[key]!,
+                    key: key.name, value: "`\(entry)`", source: config.sources[key],
                     expected: "librdkafka properties as name=value")
             }
         }

@@ -22,12 +22,12 @@ package struct ConsumerDefaults: Sendable {
     package var groupID: String?
     /// The compiled-in batch size, if any.
     package var fetchMessages: Int?
-    /// The compiled-in fetch wait in seconds, if any.
-    package var maxWaitTime: Double?
+    /// The compiled-in fetch wait, if any.
+    package var maxWaitTime: Duration?
 
     package init(
         name: String, subscriptions: [Subscription] = [], groupID: String? = nil, fetchMessages: Int? = nil,
-        maxWaitTime: Double? = nil
+        maxWaitTime: Duration? = nil
     ) {
         self.name = name
         self.subscriptions = subscriptions

@@ -41,27 +41,27 @@ struct HerokuSettings {
         let brokers = url.split(separator: ",").map { entry in
             String(entry.split(separator: "://", maxSplits: 1).last ?? entry)
         }
-        set(\.brokers, brokers, key: "brokers", variable: "KAFKA_URL", in: &config)
-        set(\.securityProtocol, "ssl", key: "security_protocol", variable: "KAFKA_URL", in: &config)
+        set(\.brokers, brokers, key: .brokers, variable: "KAFKA_URL", in: &config)
+        set(\.securityProtocol, "ssl", key: .securityProtocol, variable: "KAFKA_URL", in: &config)
         set(
-            \.sslCALocation, try write(trustedCert, "trusted-cert.pem"), key: "ssl_ca_location",
+            \.sslCALocation, try write(trustedCert, "trusted-cert.pem"), key: .sslCALocation,
             variable: "KAFKA_TRUSTED_CERT", in: &config)
         set(
-            \.sslCertificateLocation, try write(clientCert, "client-cert.pem"), key: "ssl_certificate_location",
+            \.sslCertificateLocation, try write(clientCert, "client-cert.pem"), key: .sslCertificateLocation,
             variable: "KAFKA_CLIENT_CERT", in: &config)
         set(
-            \.sslKeyLocation, try write(clientKey, "client-key.pem"), key: "ssl_key_location",
+            \.sslKeyLocation, try write(clientKey, "client-key.pem"), key: .sslKeyLocation,
             variable: "KAFKA_CLIENT_CERT_KEY", in: &config)
         // Heroku's broker certificates do not name the broker hosts.
-        set(\.sslVerifyHostname, false, key: "ssl_verify_hostname", variable: "KAFKA_URL", in: &config)
+        set(\.sslVerifyHostname, false, key: .sslVerifyHostname, variable: "KAFKA_URL", in: &config)
     }
 
     private func set<Value>(
-        _ path: WritableKeyPath<RacecarConfig, Value>, _ value: Value, key: String, variable: String,
+        _ path: WritableKeyPath<RacecarConfig, Value>, _ value: Value, key: ConfigKey, variable: String,
         in config: inout RacecarConfig
     ) {
         switch config.sources[key] {
-        case .environment?, .flag?:
+        case .environment, .flag:
             return
         default:
             config[keyPath: path] = value

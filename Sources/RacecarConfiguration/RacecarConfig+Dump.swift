@@ -7,7 +7,7 @@ extension RacecarConfig {
         var text = "effective configuration for \(consumer):\n"
         for key in ConfigKey.all {
             let padded = key.name.padding(toLength: width, withPad: " ", startingAt: 0)
-            text += "  \(padded)  \(displayValue(of: key))  (\(sources[key.name] ?? .builtInDefault))\n"
+            text += "  \(padded)  \(displayValue(of: key))  (\(sources[key]))\n"
         }
         if !pluginConsumerProperties.isEmpty {
             let shown = Self.redactingSecrets(pluginConsumerProperties)

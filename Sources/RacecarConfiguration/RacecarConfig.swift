@@ -19,23 +19,24 @@ package struct RacecarConfig: Sendable {
     package var concurrency = 1
 
     // Offsets
-    package var offsetCommitInterval: Double = 10
+    package var offsetCommitInterval: Duration = .seconds(10)
     package var offsetCommitOnIdle = false
     package var synchronousCommits = false
 
     // Timeouts and intervals
-    package var sessionTimeout: Double = 30
-    package var heartbeatInterval: Double = 10
-    package var maxPollInterval: Double = 300
-    package var pauseTimeout: Double = 10
+    package var sessionTimeout: Duration = .seconds(30)
+    package var heartbeatInterval: Duration = .seconds(10)
+    package var maxPollInterval: Duration = .seconds(300)
+    /// 0 makes a failure fatal; a negative value pauses the partition until restart.
+    package var pauseTimeout: Duration = .seconds(10)
     package var pauseWithExponentialBackoff = false
-    package var maxPauseTimeout: Double?
-    package var socketTimeout: Double = 30
-    package var maxWaitTime: Double = 1
-    package var messageTimeout: Double = 300
-    package var statisticsInterval: Double = 1
+    package var maxPauseTimeout: Duration?
+    package var socketTimeout: Duration = .seconds(30)
+    package var maxWaitTime: Duration = .seconds(1)
+    package var messageTimeout: Duration = .seconds(300)
+    package var statisticsInterval: Duration = .seconds(1)
     /// How long a graceful stop waits for the in-flight message or batch before exiting anyway.
-    package var shutdownTimeout: Double = 20
+    package var shutdownTimeout: Duration = .seconds(20)
 
     // Failure handling beyond Racecar
     /// Where a message goes after `maxRetries` failed retries; `nil` retries forever.
@@ -91,12 +92,12 @@ package struct RacecarConfig: Sendable {
     package var datadogTags: [String] = []
     package var livenessProbeEnabled = false
     package var livenessProbeFilePath = "/tmp/racecar-liveness"
-    package var livenessProbeMaxInterval: Double = 5
+    package var livenessProbeMaxInterval: Duration = .seconds(5)
 
     package init() {}
 
-    /// Where each key's value came from, by key name.
-    package var sources: [String: ConfigSource] = [:]
+    /// Where each key's value came from.
+    package var sources = ConfigProvenance()
 }
 
 extension RacecarConfig {

@@ -13,7 +13,7 @@ extension RacecarConfig {
     /// The topics to subscribe to with each one's start position: the operator's
     /// `start_from_beginning` when they set it, else the plugin's choice for that topic.
     package func topicSubscriptions(compiled: [ConsumerDefaults.Subscription]) -> [TopicSubscription] {
-        let operatorChose = sources["start_from_beginning"] != .plugin
+        let operatorChose = sources[.startFromBeginning] != .plugin
         return subscribesTo.map { topic in
             let compiledChoice = compiled.first { $0.topic == topic }?.startFromBeginning
             return TopicSubscription(

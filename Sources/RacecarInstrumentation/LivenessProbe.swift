@@ -5,10 +5,10 @@ import Foundation
 /// `liveness_probe_max_interval`. The file is removed on shutdown.
 package struct LivenessProbe: Sendable {
     package let path: String
-    package let maxInterval: Double
+    package let maxInterval: Duration
     private var lastTouch: ContinuousClock.Instant?
 
-    package init(path: String, maxInterval: Double) {
+    package init(path: String, maxInterval: Duration) {
         self.path = path
         self.maxInterval = maxInterval
     }
@@ -34,6 +34,7 @@ package struct LivenessProbe: Sendable {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
             let modified = attributes[.modificationDate] as? Date
         else { return false }
-        return Date().timeIntervalSince(modified) <= maxInterval
+        let (seconds, attoseconds) = maxInterval.components
+        return Date().timeIntervalSince(modified) <= Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -7,7 +7,7 @@ import Synchronization
 package final class DeliveryTracker: Sendable {
     /// Outstanding messages, plus one while a failure is unreported.
     private let attention = Atomic<Int>(0)
-    private let firstFailure = Mutex<String?>(nil)
+    private let firstFailure = Mutex<KafkaError?>(nil)
 
     /// Whether messages were produced and not yet acknowledged, or a failure is unreported.
     package var needsAttention: Bool { attention.load(ordering: .acquiring) > 0 }
@@ -18,7 +18,7 @@ package final class DeliveryTracker: Sendable {
         attention.add(1, ordering: .relaxed)
     }
 
-    package func completed(failure: String?) {
+    package func completed(failure: KafkaError?) {
         if let failure {
             let recorded = firstFailure.withLock { first in
                 guard first == nil else { return false }
@@ -31,7 +31,7 @@ package final class DeliveryTracker: Sendable {
     }
 
     /// The first failure since the last call, clearing it.
-    package func takeFailure() -> String? {
+    package func takeFailure() -> KafkaError? {
         let failure = firstFailure.withLock { first in
             defer { first = nil }
             return first

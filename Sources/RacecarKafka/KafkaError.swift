@@ -35,6 +35,8 @@ package enum KafkaError: Error, CustomStringConvertible {
     case operationFailed(operation: String, code: KafkaErrorCode? = nil, message: String)
     /// librdkafka raised a fatal error; the client cannot continue.
     case fatal(code: KafkaErrorCode, message: String)
+    /// A produced message was not delivered; `advice` says what an operator can do about it.
+    case deliveryFailed(topic: String, code: KafkaErrorCode, advice: String?)
 
     package var description: String {
         switch self {
@@ -46,6 +48,8 @@ package enum KafkaError: Error, CustomStringConvertible {
             return "\(operation) failed: \(message)"
         case .fatal(_, let message):
             return "fatal Kafka error: \(message)"
+        case .deliveryFailed(let topic, let code, let advice):
+            return "delivery to \(topic) failed: \(code)\(advice.map { " (\($0))" } ?? "")"
         }
     }
 

@@ -180,20 +180,17 @@ package final class KafkaProducer: @unchecked Sendable {
     }
 
     /// A delivery failure with what an operator can do about it.
-    static func explain(_ error: rd_kafka_resp_err_t, _ message: UnsafePointer<rd_kafka_message_t>) -> String {
+    static func explain(_ error: rd_kafka_resp_err_t, _ message: UnsafePointer<rd_kafka_message_t>) -> KafkaError {
         let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
-        let base = "delivery to \(topic) failed: \(KafkaError.message(error))"
-        switch error {
-        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-            return base + " (the message exceeds the broker's or topic's max message size)"
-        case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
-            return base + " (create the topic, or enable auto-creation on the broker)"
-        case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
-            return base + " (not acknowledged within message_timeout)"
-        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-            return base + " (the client is not allowed to write to this topic)"
-        default:
-            return base
-        }
+        let advice: String? =
+            switch error {
+            case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE: "the message exceeds the broker's or topic's max message size"
+            case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+                "create the topic, or enable auto-creation on the broker"
+            case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT: "not acknowledged within message_timeout"
+            case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED: "the client is not allowed to write to this topic"
+            default: nil
+            }
+        return .deliveryFailed(topic: topic, code: KafkaErrorCode(error), advice: advice)
     }
 }

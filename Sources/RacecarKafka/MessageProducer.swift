@@ -8,7 +8,7 @@ package final class MessageProducer {
     /// Creates a producer from `config` (brokers, security, producer properties).
     package init(config: RacecarConfig) throws(KafkaError) {
         producer = try KafkaProducer(
-            configuration: config.producerConfiguration(), deliveryTimeout: .seconds(config.messageTimeout),
+            configuration: config.producerConfiguration(), deliveryTimeout: config.messageTimeout,
             logger: .init(label: "racecarctl"))
     }
 
@@ -48,9 +48,7 @@ package final class MessageProducer {
     /// - Throws: the first delivery failure, explained.
     package func flush() throws(KafkaError) {
         try producer.flush()
-        if let failure = tracker.takeFailure() {
-            throw .operationFailed(operation: "delivery", message: failure)
-        }
+        if let failure = tracker.takeFailure() { throw failure }
     }
 }
 

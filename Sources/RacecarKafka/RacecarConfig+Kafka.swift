@@ -8,9 +8,9 @@ extension RacecarConfig {
     package func consumerConfiguration(groupID: String, statistics: Bool = false) -> KafkaConfiguration {
         var configuration = KafkaConfiguration()
         applyMappedKeys(for: .consumer, to: &configuration)
-        if statistics, statisticsInterval > 0 {
+        if statistics, statisticsInterval > .zero {
             configuration.set(
-                "statistics.interval.ms", milliseconds(statisticsInterval), origin: origin(of: "statistics_interval"))
+                "statistics.interval.ms", milliseconds(statisticsInterval), origin: origin(of: .statisticsInterval))
         }
         configuration.set("group.id", groupID, origin: "the consumer's group id")
         // Offsets are stored by the host only after processing succeeded, and committed by the
@@ -22,7 +22,7 @@ extension RacecarConfig {
             configuration.set(
                 name, value, origin: "the plugin's subscriptions", isSecret: ConfigKey.isSecretProperty(name))
         }
-        applyRawProperties(consumerProperties, key: "consumer", to: &configuration)
+        applyRawProperties(consumerProperties, key: .consumer, to: &configuration)
         return configuration
     }
 
@@ -30,7 +30,7 @@ extension RacecarConfig {
     package func producerConfiguration() -> KafkaConfiguration {
         var configuration = KafkaConfiguration()
         applyMappedKeys(for: .producer, to: &configuration)
-        applyRawProperties(producerProperties, key: "producer", to: &configuration)
+        applyRawProperties(producerProperties, key: .producer, to: &configuration)
         return configuration
     }
 
@@ -38,20 +38,20 @@ extension RacecarConfig {
         for key in ConfigKey.all {
             for property in key.kafka where property.client == client || property.client == .both {
                 guard let value = property.value(self) else { continue }
-                configuration.set(property.name, value, origin: origin(of: key.name), isSecret: key.isSecret)
+                configuration.set(property.name, value, origin: origin(of: key), isSecret: key.isSecret)
             }
         }
     }
 
-    private func applyRawProperties(_ entries: [String], key: String, to configuration: inout KafkaConfiguration) {
+    private func applyRawProperties(_ entries: [String], key: ConfigKey, to configuration: inout KafkaConfiguration) {
         for entry in entries {
             guard let (name, value) = Self.splitProperty(entry) else { continue }
             configuration.set(name, value, origin: origin(of: key), isSecret: ConfigKey.isSecretProperty(name))
         }
     }
 
-    private func origin(of key: String) -> String {
-        "`\(key)` from \(sources[key] ?? .builtInDefault)"
+    private func origin(of key: ConfigKey) -> String {
+        "`\(key.name)` from \(sources[key])"
     }
 
     /// Checks every librdkafka property of both clients with librdkafka, without creating

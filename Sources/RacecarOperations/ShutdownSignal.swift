@@ -15,8 +15,8 @@ package final class ShutdownSignal: Sendable {
     private let timeoutMilliseconds = Atomic<Int>(0)
 
     /// Limits how long a stop may take before the process exits with status 1.
-    package func setShutdownTimeout(_ seconds: Double) {
-        timeoutMilliseconds.store(Int(seconds * 1000), ordering: .relaxed)
+    package func setShutdownTimeout(_ timeout: Duration) {
+        timeoutMilliseconds.store(Int(timeout / .milliseconds(1)), ordering: .relaxed)
     }
 
     /// Marks the stop as complete, disarming the timeout.

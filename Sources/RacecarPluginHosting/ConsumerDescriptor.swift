@@ -67,7 +67,7 @@ package struct ConsumerDescriptor: Sendable {
             subscriptions: subscriptions,
             groupID: descriptor.group_id.map { String(cString: $0) },
             fetchMessages: descriptor.fetch_messages > 0 ? Int(descriptor.fetch_messages) : nil,
-            maxWaitTime: descriptor.max_wait_time_ms > 0 ? Double(descriptor.max_wait_time_ms) / 1000 : nil
+            maxWaitTime: descriptor.max_wait_time_ms > 0 ? .milliseconds(Int64(descriptor.max_wait_time_ms)) : nil
         )
         // Bits this host does not know would mean something it cannot honour.
         let unknownFlags = descriptor.flags & ~RACECAR_HEADERS_ON_DEMAND

@@ -30,11 +30,13 @@ enum HostAPITable {
                 error?.write("produce needs the host handle passed to create and a request")
                 return RACECAR_ERROR
             }
-            if let failure = context.services.produce(ProduceRequest(readExtensible(request))) {
-                error?.write(failure)
+            do {
+                try context.services.produce(ProduceRequest(readExtensible(request)))
+                return RACECAR_OK
+            } catch let failure {
+                error?.write("\(failure)")
                 return RACECAR_ERROR
             }
-            return RACECAR_OK
         }
 
     private static let deliver:
@@ -45,11 +47,13 @@ enum HostAPITable {
                 error?.write("deliver needs the host handle passed to create")
                 return RACECAR_ERROR
             }
-            if let failure = context.services.deliver() {
-                error?.write(failure)
+            do {
+                try context.services.deliver()
+                return RACECAR_OK
+            } catch let failure {
+                error?.write("\(failure)")
                 return RACECAR_ERROR
             }
-            return RACECAR_OK
         }
 
     private static let messageHeaders:

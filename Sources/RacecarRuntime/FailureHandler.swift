@@ -121,17 +121,18 @@ final class FailureHandler<Client: KafkaClient> {
                 ("racecar-error", reason),
                 ("racecar-retries", String(consecutive - 1)),
             ]
-            if let problem = services.sendToDeadLetter(message, topic: deadLetter.topic, headers: headers) {
-                logger.error(
-                    "\(failure); sending it to dead-letter topic \(deadLetter.topic) failed (\(problem)), so it is retried"
-                )
-            } else {
+            do {
+                try services.sendToDeadLetter(message, topic: deadLetter.topic, headers: headers)
                 logger.error("\(failure); sent to dead-letter topic \(deadLetter.topic), moving on")
                 report(.deadLetter)
                 failures[ref] = nil
                 store(message)
                 metrics?.deadLettered(partition)
                 return .movedOn
+            } catch {
+                logger.error(
+                    "\(failure); sending it to dead-letter topic \(deadLetter.topic) failed (\(error)), so it is retried"
+                )
             }
         }
         switch policy.decision(afterFailures: consecutive) {
@@ -149,7 +150,7 @@ final class FailureHandler<Client: KafkaClient> {
             logger.error("\(failure); retrying in \(formatSeconds(delay)) s")
             report(.retry)
             awaitingOffset[ref] = offset
-            inbox.post(.pause(partition, offset: offset, until: clock.now() + .seconds(delay)))
+            inbox.post(.pause(partition, offset: offset, until: clock.now() + delay))
         }
         return .halted
     }

@@ -15,47 +15,38 @@ final class InstanceServices<Client: KafkaClient>: PluginHostServices {
         self.client = client
     }
 
-    func produce(_ request: ProduceRequest) -> String? {
-        guard let topic = request.topic else { return "produce failed: the request has no topic" }
+    func produce(_ request: ProduceRequest) throws(KafkaError) {
+        guard let topic = request.topic else {
+            throw .operationFailed(operation: "produce", message: "the request has no topic")
+        }
         let message = OutgoingMessage(
             topic: topic, key: request.key, value: request.value, partition: request.partition,
             partitionKey: request.partitionKey, timestampMilliseconds: request.timestampMilliseconds)
-        do {
-            try client.produce(
-                message, headers: request.headers.lazy.map { OutgoingMessage.Header(name: $0.name, value: $0.value) },
-                tracker: deliveries)
-            return nil
-        } catch {
-            return error.description
-        }
+        try client.produce(
+            message, headers: request.headers.lazy.map { OutgoingMessage.Header(name: $0.name, value: $0.value) },
+            tracker: deliveries)
     }
 
-    /// Waits for everything produced so far (by any instance: they share the producer) and
-    /// returns the first failure of this instance's messages, if any.
-    func deliver() -> String? {
-        do {
-            try client.flush()
-        } catch {
-            return error.description
-        }
-        return deliveries.takeFailure()
+    /// Waits for everything produced so far (by any instance: they share the producer).
+    ///
+    /// - Throws: The first delivery failure of this instance's messages, or the flush's own.
+    func deliver() throws(KafkaError) {
+        try client.flush()
+        if let failure = deliveries.takeFailure() { throw failure }
     }
 
     /// Whether this instance produced messages not yet acknowledged, or one failed: one atomic load.
     @inline(__always)
     var needsDelivery: Bool { deliveries.needsAttention }
 
-    /// Copies `message` to `topic` with `headers` added and waits for the broker; returns
-    /// why it failed, if it did.
+    /// Copies `message` to `topic` with `headers` added and waits for the broker.
+    ///
+    /// - Throws: Why the copy was not delivered.
     func sendToDeadLetter(_ message: Client.Message, topic: String, headers: [(name: String, value: String)])
-        -> String?
+        throws(KafkaError)
     {
-        do {
-            try client.produceCopy(of: message, to: topic, extraHeaders: headers, tracker: deadLetters)
-            try client.flush()
-        } catch {
-            return error.description
-        }
-        return deadLetters.takeFailure()
+        try client.produceCopy(of: message, to: topic, extraHeaders: headers, tracker: deadLetters)
+        try client.flush()
+        if let failure = deadLetters.takeFailure() { throw failure }
     }
 }

@@ -87,7 +87,7 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
             let started = metrics == nil ? 0 : monotonicNanoseconds()
             var failure = instance.process(message.borrowed, retries: failures.retries(partition))
             metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: 1, isBatch: false)
-            if failure == nil, services.needsDelivery, let deliveryFailure = services.deliver() {
+            if failure == nil, services.needsDelivery, let deliveryFailure = deliveryFailure() {
                 failure = deliveryFailure
             }
             guard let failure else {
@@ -122,7 +122,7 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
                 run[offset + $0].borrowed
             }
             metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: count, isBatch: true)
-            if failed == nil, services.needsDelivery, let deliveryFailure = services.deliver() {
+            if failed == nil, services.needsDelivery, let deliveryFailure = deliveryFailure() {
                 failed = (deliveryFailure, 0)
             }
             guard let (reason, processed) = failed else {
@@ -137,6 +137,17 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
                 reason: reason, instance: instance, services: services, store: { store(after: $0, processed: 0) })
             guard case .movedOn = outcome else { return }
             batchStart += processed + 1
+        }
+    }
+
+    /// Waits for what the instance produced; returns why a delivery failed, as the reason the
+    /// message that produced it failed.
+    private func deliveryFailure() -> String? {
+        do {
+            try services.deliver()
+            return nil
+        } catch {
+            return error.description
         }
     }
 
@@ -183,7 +194,7 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
     /// Tears the instance down and delivers what it produced.
     func teardown() {
         instance.teardown()
-        if let failure = services.deliver() {
+        if let failure = deliveryFailure() {
             instance.logger.error("delivering messages produced at shutdown failed: \(failure)")
         }
     }

@@ -20,9 +20,9 @@ package final class LibrdkafkaClient: KafkaClient, @unchecked Sendable {
             configuration: config.consumerConfiguration(groupID: groupID, statistics: statistics), logger: logger)
         try consumer.checkBrokersReachable(
             brokers: config.brokers.joined(separator: ","),
-            timeoutMilliseconds: Int32(clamping: Int(config.socketTimeout * 1000)))
+            timeoutMilliseconds: Int32(clamping: Int64(config.socketTimeout / .milliseconds(1))))
         producerConfiguration = config.producerConfiguration()
-        deliveryTimeout = .seconds(config.messageTimeout)
+        deliveryTimeout = config.messageTimeout
         self.logger = logger
     }
 

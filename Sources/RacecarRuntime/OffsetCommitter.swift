@@ -21,7 +21,7 @@ final class OffsetCommitter<Client: KafkaClient> {
 
     init(client: Client, config: RacecarConfig, clock: RuntimeClock, logger: Logger) {
         self.client = client
-        self.interval = .seconds(config.offsetCommitInterval)
+        self.interval = config.offsetCommitInterval
         self.synchronous = config.synchronousCommits
         self.clock = clock
         self.logger = logger

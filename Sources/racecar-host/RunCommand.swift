@@ -50,7 +50,7 @@ struct RunCommand: ParsableCommand {
         do {
             output = try early.logfile.map { try LogOutput.file(at: $0) } ?? .standardError
         } catch {
-            let source = early.sources["logfile"] ?? .builtInDefault
+            let source = early.sources[.logfile]
             throw UserError(
                 "\(ConfigError.invalidValue(key: "logfile", value: early.logfile ?? "", source: source, expected: "a writable file path (\(error))"))"
             )
@@ -86,7 +86,7 @@ struct RunCommand: ParsableCommand {
                 MetricsSystem.bootstrap(factory)
                 services.append(.init(service: MetricsFlushService(factory: factory)))
             } catch {
-                let source = config.sources["datadog_host"] ?? .builtInDefault
+                let source = config.sources[.datadogHost]
                 throw UserError(
                     "\(ConfigError.invalidValue(key: "datadog_host", value: config.datadogHost, source: source, expected: "a resolvable host name for the Datadog agent (\(error))"))"
                 )

@@ -145,7 +145,7 @@ struct LivenessProbeCommand: ParsableCommand {
         }
         let probe = LivenessProbe(path: settings.livenessProbeFilePath, maxInterval: settings.livenessProbeMaxInterval)
         guard probe.isAlive() else {
-            fail("\(probe.path) was not touched within \(settings.livenessProbeMaxInterval) s")
+            fail("\(probe.path) was not touched within \(formatSeconds(settings.livenessProbeMaxInterval)) s")
         }
     }
 }

@@ -101,7 +101,8 @@ import Testing
         let (config, _) = try ConfigLoader(configPath: emptyConfigFile, environmentName: nil, environment: [:]).load(
             for: echo)
         #expect(
-            config.sources[key] == (key == "subscribes_to" || key == "start_from_beginning" ? .plugin : .builtInDefault)
+            config.sources[ConfigKey.byName[key]!]
+                == (key == "subscribes_to" || key == "start_from_beginning" ? .plugin : .builtInDefault)
         )
     }
 
@@ -113,7 +114,7 @@ import Testing
         let path = TestPaths.temporaryDirectory().appendingPathComponent("racecar.yml").path
         _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
         let (config, _) = try ConfigLoader(configPath: path, environmentName: nil, environment: [:]).load(for: echo)
-        #expect(config.sources[key] == .file(path: path, line: 2))
+        #expect(config.sources[ConfigKey.byName[key]!] == .file(path: path, line: 2))
         #expect(shown(key, in: config) == sample.shown)
     }
 
@@ -126,7 +127,7 @@ import Testing
             configPath: emptyConfigFile, environmentName: nil, environment: environment
         ).load(for: echo)
         #expect(warnings.isEmpty)
-        #expect(config.sources[key] == .environment(variable: "RACECAR_" + key.uppercased()))
+        #expect(config.sources[ConfigKey.byName[key]!] == .environment(variable: "RACECAR_" + key.uppercased()))
         #expect(shown(key, in: config) == sample.shown)
     }
 
@@ -143,7 +144,7 @@ import Testing
         let (config, _) = try ConfigLoader(
             configPath: emptyConfigFile, environmentName: nil, environment: [:], flags: flags.settings
         ).load(for: echo)
-        #expect(config.sources[key] == .flag(flag))
+        #expect(config.sources[ConfigKey.byName[key]!] == .flag(flag))
         #expect(shown(key, in: config) == sample.shown)
     }
 
@@ -338,7 +339,7 @@ import Testing
         #expect(try String(contentsOfFile: keyPath, encoding: .utf8) == environment["KAFKA_CLIENT_CERT_KEY"])
         let attributes = try FileManager.default.attributesOfItem(atPath: keyPath)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        #expect(config.sources["brokers"] == .environment(variable: "KAFKA_URL"))
+        #expect(config.sources[.brokers] == .environment(variable: "KAFKA_URL"))
     }
 
     @Test func missingHerokuVariableIsAClearError() {

@@ -20,9 +20,9 @@ import Testing
         let (config, _) = try loader.load(for: echo)
         #expect(config.brokers == ["localhost:9092"])
         #expect(config.fetchMessages == 1000)
-        #expect(config.pauseTimeout == 10)
+        #expect(config.pauseTimeout == .seconds(10))
         #expect(config.subscribesTo == ["events"])
-        #expect(config.sources["subscribes_to"] == .plugin)
+        #expect(config.sources[.subscribesTo] == .plugin)
     }
 
     @Test func environmentSectionOverridesCommonAndConsumerSectionOverridesBoth() throws {
@@ -44,7 +44,7 @@ import Testing
         #expect(config.clientID == "common")
         #expect(config.fetchMessages == 30)
         #expect(config.subscribesTo == ["audit"])
-        #expect(config.sources["fetch_messages"] == .file(path: path, line: 8))
+        #expect(config.sources[.fetchMessages] == .file(path: path, line: 8))
     }
 
     @Test func environmentVariablesOverrideTheFile() throws {
@@ -56,8 +56,8 @@ import Testing
         )
         let (config, _) = try loader.load(for: echo)
         #expect(config.brokers == ["a:1", "b:2"])
-        #expect(config.pauseTimeout == -1)
-        #expect(config.sources["brokers"] == .environment(variable: "RACECAR_BROKERS"))
+        #expect(config.pauseTimeout == .seconds(-1))
+        #expect(config.sources[.brokers] == .environment(variable: "RACECAR_BROKERS"))
     }
 
     @Test func environmentIsChosenByRacecarEnvThenDevelopment() throws {

@@ -47,26 +47,29 @@ import Testing
 
 @Suite struct PausePolicyTests {
     @Test func fixedPauseRepeatsTheTimeout() {
-        let policy = PausePolicy(pauseTimeout: 10, exponentialBackoff: false, maxPauseTimeout: nil)
-        #expect(policy.decision(afterFailures: 1) == .retry(after: 10))
-        #expect(policy.decision(afterFailures: 5) == .retry(after: 10))
+        let policy = PausePolicy(pauseTimeout: .seconds(10), exponentialBackoff: false, maxPauseTimeout: nil)
+        #expect(policy.decision(afterFailures: 1) == .retry(after: .seconds(10)))
+        #expect(policy.decision(afterFailures: 5) == .retry(after: .seconds(10)))
     }
 
     @Test func exponentialBackoffDoublesUpToTheMaximum() {
-        let policy = PausePolicy(pauseTimeout: 2, exponentialBackoff: true, maxPauseTimeout: 10)
+        let policy = PausePolicy(pauseTimeout: .seconds(2), exponentialBackoff: true, maxPauseTimeout: .seconds(10))
         #expect(
             (1...5).map { policy.decision(afterFailures: $0) } == [
-                .retry(after: 2), .retry(after: 4), .retry(after: 8), .retry(after: 10), .retry(after: 10),
+                .retry(after: .seconds(2)), .retry(after: .seconds(4)), .retry(after: .seconds(8)),
+                .retry(after: .seconds(10)), .retry(after: .seconds(10)),
             ])
-        #expect(policy.decision(afterFailures: 10_000) == .retry(after: 10))
+        #expect(policy.decision(afterFailures: 10_000) == .retry(after: .seconds(10)))
     }
 
     @Test func zeroStopsAndMinusOnePausesIndefinitely() {
         #expect(
-            PausePolicy(pauseTimeout: 0, exponentialBackoff: false, maxPauseTimeout: nil).decision(afterFailures: 1)
+            PausePolicy(pauseTimeout: .seconds(0), exponentialBackoff: false, maxPauseTimeout: nil).decision(
+                afterFailures: 1)
                 == .stop)
         #expect(
-            PausePolicy(pauseTimeout: -1, exponentialBackoff: false, maxPauseTimeout: nil).decision(afterFailures: 1)
+            PausePolicy(pauseTimeout: .seconds(-1), exponentialBackoff: false, maxPauseTimeout: nil).decision(
+                afterFailures: 1)
                 == .pauseIndefinitely)
     }
 }

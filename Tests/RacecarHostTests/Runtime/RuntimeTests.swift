@@ -91,7 +91,7 @@ import Testing
 
     @Test func periodicCommitsFollowTheIntervalAndTheIdleLedger() throws {
         let loop = try loop {
-            $0.offsetCommitInterval = 10
+            $0.offsetCommitInterval = .seconds(10)
             $0.offsetCommitOnIdle = true
         }
         kafka.add(2, to: Self.events0)
@@ -111,10 +111,10 @@ import Testing
 
     @Test func failedMessagePausesSeeksBackAndRetriesAfterTheBackoff() throws {
         let loop = try loop(failing: ["events/0@1"], times: 3) {
-            $0.pauseTimeout = 2
+            $0.pauseTimeout = .seconds(2)
             $0.pauseWithExponentialBackoff = true
-            $0.maxPauseTimeout = 5
-            $0.offsetCommitInterval = 3600
+            $0.maxPauseTimeout = .seconds(5)
+            $0.offsetCommitInterval = .seconds(3600)
         }
         kafka.add(3, to: Self.events0)
         kafka.assignNext([Self.events0])
@@ -151,7 +151,7 @@ import Testing
 
     @Test func messageThatKeepsFailingGoesToTheDeadLetterTopicAndThePartitionMovesOn() throws {
         let loop = try loop(failing: ["events/0@0"], times: 100) {
-            $0.pauseTimeout = 1
+            $0.pauseTimeout = .seconds(1)
             $0.deadLetterTopic = "events-dlq"
             $0.maxRetries = 1
         }
@@ -172,7 +172,7 @@ import Testing
     }
 
     @Test func batchFailureKeepsTheFinishedPrefixAndRetriesFromTheFailedMessage() throws {
-        let loop = try loop("ProbeBatchConsumer", failing: ["events/0@3"]) { $0.pauseTimeout = 1 }
+        let loop = try loop("ProbeBatchConsumer", failing: ["events/0@3"]) { $0.pauseTimeout = .seconds(1) }
         kafka.add(6, to: Self.events0)
         kafka.assignNext([Self.events0])
         _ = loop.runOnce()
@@ -190,7 +190,7 @@ import Testing
     }
 
     @Test func pauseTimeoutZeroStopsTheHostAfterTheFailure() throws {
-        let loop = try loop(failing: ["events/0@0"]) { $0.pauseTimeout = 0 }
+        let loop = try loop(failing: ["events/0@0"]) { $0.pauseTimeout = .seconds(0) }
         kafka.add(2, to: Self.events0)
         kafka.assignNext([Self.events0])
         _ = loop.runOnce()
