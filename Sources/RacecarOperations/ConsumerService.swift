@@ -1,4 +1,5 @@
 import Foundation
+import RacecarInstrumentation
 import RacecarRuntime
 import ServiceLifecycle
 
@@ -26,6 +27,7 @@ package struct ConsumerService: Service {
         try await withGracefulShutdownHandler {
             try await withCheckedThrowingContinuation { (finished: CheckedContinuation<Void, Error>) in
                 let thread = Thread {
+                    nameCurrentThread("racecar-poll")
                     do {
                         try consume()
                         finished.resume()
@@ -33,7 +35,6 @@ package struct ConsumerService: Service {
                         finished.resume(throwing: error)
                     }
                 }
-                thread.name = "racecar-poll"
                 // Plugins run on this thread with concurrency 1: give it a main thread's stack.
                 thread.stackSize = 8 << 20
                 thread.start()

@@ -63,16 +63,18 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
         guard let start = failures.firstCurrentIndex(in: run, of: partition) else { return }
         current = run
         defer { current = UnsafeBufferPointer(start: nil, count: 0) }
+        // One partition, so one topic: looked up once, not per message.
+        let topic = first.topicName
         if isBatchConsumer {
-            handleBatches(run, from: start, partition: partition, isAbandoned: isAbandoned)
+            handleBatches(run, from: start, partition: partition, topic: topic, isAbandoned: isAbandoned)
         } else {
-            handleEach(run, from: start, partition: partition, isAbandoned: isAbandoned)
+            handleEach(run, from: start, partition: partition, topic: topic, isAbandoned: isAbandoned)
         }
     }
 
     private func handleEach(
         _ run: UnsafeBufferPointer<Client.Message>, from start: Int, partition: PartitionID,
-        isAbandoned: (() -> Bool)?
+        topic: UnsafePointer<CChar>, isAbandoned: (() -> Bool)?
     ) {
         let instance = instance!
         var lastDone: Client.Message?
@@ -85,7 +87,7 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
             currentStart = index
             index += 1
             let started = metrics == nil ? 0 : monotonicNanoseconds()
-            var failure = instance.process(message.borrowed, retries: failures.retries(partition))
+            var failure = instance.process(message.borrowed(topic: topic), retries: failures.retries(partition))
             metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: 1, isBatch: false)
             if failure == nil, services.needsDelivery, let deliveryFailure = deliveryFailure() {
                 failure = deliveryFailure
@@ -108,7 +110,7 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
 
     private func handleBatches(
         _ run: UnsafeBufferPointer<Client.Message>, from start: Int, partition: PartitionID,
-        isAbandoned: (() -> Bool)?
+        topic: UnsafePointer<CChar>, isAbandoned: (() -> Bool)?
     ) {
         let instance = instance!
         var batchStart = start
@@ -119,7 +121,7 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
             currentStart = batchStart
             let started = metrics == nil ? 0 : monotonicNanoseconds()
             var failed = instance.processBatch(count: count, retries: failures.retries(partition)) {
-                run[offset + $0].borrowed
+                run[offset + $0].borrowed(topic: topic)
             }
             metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: count, isBatch: true)
             if failed == nil, services.needsDelivery, let deliveryFailure = deliveryFailure() {

@@ -13,8 +13,9 @@ package protocol ConsumerMessage {
     var hasTopic: Bool { get }
     /// The topic's name, when ``hasTopic``; valid as long as the client.
     var topicName: UnsafePointer<CChar> { get }
-    /// What the plugin is handed: pointers into the message's own bytes.
-    var borrowed: BorrowedMessage { get }
+    /// What the plugin is handed: pointers into the message's own bytes, with `topic`, the
+    /// ``topicName`` the caller looked up once for a run of messages of one partition.
+    func borrowed(topic: UnsafePointer<CChar>) -> BorrowedMessage
     /// The error the client reports in place of a message, if this is one.
     var error: KafkaErrorCode? { get }
     var headerCount: Int { get }

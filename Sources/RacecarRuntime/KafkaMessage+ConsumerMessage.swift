@@ -2,9 +2,10 @@ import RacecarKafka
 import RacecarPluginHosting
 
 extension KafkaMessage: ConsumerMessage {
-    package var borrowed: BorrowedMessage {
+    @inline(__always)
+    package func borrowed(topic: UnsafePointer<CChar>) -> BorrowedMessage {
         BorrowedMessage(
-            topic: topicName,
+            topic: topic,
             partition: partition,
             offset: offset,
             key: key,

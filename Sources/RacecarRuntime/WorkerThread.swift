@@ -1,5 +1,6 @@
 import Foundation
 import RacecarConfiguration
+import RacecarInstrumentation
 import RacecarKafka
 import Synchronization
 
@@ -32,8 +33,11 @@ final class WorkerThread<Client: KafkaClient>: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in loop() }
-        thread.name = "racecar-worker-\(worker.index)"
+        let name = "rc-instance-\(worker.index)"
+        let thread = Thread { [self] in
+            nameCurrentThread(name)
+            loop()
+        }
         thread.start()
     }
 

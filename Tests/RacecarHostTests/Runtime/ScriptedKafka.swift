@@ -40,9 +40,9 @@ final class ScriptedKafka: KafkaClient, @unchecked Sendable {
         let topicName: UnsafePointer<CChar>
         let value: UnsafePointer<CChar>
 
-        var borrowed: BorrowedMessage {
+        func borrowed(topic: UnsafePointer<CChar>) -> BorrowedMessage {
             BorrowedMessage(
-                topic: topicName, partition: partitionID.partition, offset: offset, key: nil, keyLength: 0,
+                topic: topic, partition: partitionID.partition, offset: offset, key: nil, keyLength: 0,
                 value: UnsafeRawPointer(value), valueLength: strlen(value), timestampMilliseconds: -1)
         }
         var hasTopic: Bool { true }
