@@ -8,6 +8,7 @@ extension ConfigKey {
     package static let fetchMessages = named("fetch_messages")
     package static let maxWaitTime = named("max_wait_time")
     package static let socketTimeout = named("socket_timeout")
+    package static let minMessageQueueSize = named("min_message_queue_size")
     package static let maxPauseTimeout = named("max_pause_timeout")
     package static let statisticsInterval = named("statistics_interval")
     package static let securityProtocol = named("security_protocol")

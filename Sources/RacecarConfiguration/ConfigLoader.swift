@@ -17,15 +17,19 @@ package struct ConfigLoader {
     /// Checks the librdkafka properties a configuration makes, last: the Kafka layer's
     /// `RacecarConfig.validateClientProperties`, which this layer cannot call itself.
     package var clientPropertyCheck: @Sendable (RacecarConfig) throws(ConfigError) -> Void
+    /// The librdkafka the host loaded, whose version chooses some defaults; `nil` for none.
+    package var librdkafkaVersion: LibrdkafkaVersion?
 
     package init(
         configPath: String?,
         environmentName: String?,
         environment: [String: String],
         flags: [(key: String, value: String)] = [],
-        clientPropertyCheck: @escaping @Sendable (RacecarConfig) throws(ConfigError) -> Void = { _ in }
+        clientPropertyCheck: @escaping @Sendable (RacecarConfig) throws(ConfigError) -> Void = { _ in },
+        librdkafkaVersion: LibrdkafkaVersion? = nil
     ) {
         self.clientPropertyCheck = clientPropertyCheck
+        self.librdkafkaVersion = librdkafkaVersion
         self.configPathIsExplicit = configPath != nil
         self.configPath = configPath ?? "racecar.yml"
         self.environment = environment
@@ -60,6 +64,13 @@ package struct ConfigLoader {
         throws(ConfigError) -> (config: RacecarConfig, warnings: [String])
     {
         var config = RacecarConfig()
+        if let librdkafkaVersion, librdkafkaVersion >= .fetchQueueBackoff {
+            // The 1,000,000 default works around librdkafka 2.0.2's one-second fetch stall;
+            // where fetch.queue.backoff.ms exists (the host sets it low), librdkafka's own
+            // default bounds the queue better.
+            config.minMessageQueueSize = 100_000
+            config.sources[.minMessageQueueSize] = .librdkafkaDefault(version: librdkafkaVersion)
+        }
         if let defaults { applyPluginDefaults(defaults, to: &config) }
 
         // An empty racecar.yml counts as no file: there is no environment section to miss.

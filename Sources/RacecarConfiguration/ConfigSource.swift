@@ -2,6 +2,8 @@
 package enum ConfigSource: Sendable, Equatable, CustomStringConvertible {
     /// racecar-host's built-in default.
     case builtInDefault
+    /// racecar-host's built-in default for the librdkafka version it loaded.
+    case librdkafkaDefault(version: LibrdkafkaVersion)
     /// The plugin's compiled-in default.
     case plugin
     /// A line of racecar.yml.
@@ -14,6 +16,7 @@ package enum ConfigSource: Sendable, Equatable, CustomStringConvertible {
     package var description: String {
         switch self {
         case .builtInDefault: "default"
+        case .librdkafkaDefault(let version): "default for librdkafka \(version)"
         case .plugin: "plugin"
         case .file(let path, let line): "\(path):\(line)"
         case .environment(let variable): "env \(variable)"

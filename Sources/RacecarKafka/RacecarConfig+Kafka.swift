@@ -13,6 +13,13 @@ extension RacecarConfig {
                 "statistics.interval.ms", milliseconds(statisticsInterval), origin: origin(of: .statisticsInterval))
         }
         configuration.set("group.id", groupID, origin: "the consumer's group id")
+        if LibrdkafkaVersion.loaded >= .fetchQueueBackoff {
+            // librdkafka waits this long to fetch again once its queue passed queued.min.messages
+            // (1 s by default): a consumer faster than that would sit idle.
+            configuration.set(
+                "fetch.queue.backoff.ms", "10",
+                origin: "racecar-host's default for librdkafka \(LibrdkafkaVersion.loaded)")
+        }
         // Offsets are stored by the host only after processing succeeded, and committed by the
         // host every offset_commit_interval, when partitions are revoked, and on shutdown.
         configuration.set("enable.auto.offset.store", "false")

@@ -94,7 +94,8 @@ package final class ConsumerLoop<Client: KafkaClient> {
         threads.forEach { $0.start() }
         let parallel = threads.isEmpty ? "" : " with \(threads.count) instances"
         logger.info(
-            "\(consumer.name) consuming \(topics.map(\.topic).joined(separator: ", ")) as group \(groupID)\(parallel)")
+            "\(consumer.name) consuming \(topics.map(\.topic).joined(separator: ", ")) as group \(groupID)\(parallel) on \(client.implementation)"
+        )
 
         var kafkaFailure: KafkaError?
         while !runtime.stop.isRequested {

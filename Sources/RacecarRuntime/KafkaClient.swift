@@ -40,6 +40,9 @@ extension ConsumerMessage {
 package protocol KafkaClient: AnyObject, Sendable {
     associatedtype Message: ConsumerMessage
 
+    /// What the start-up line says the consumer runs on, e.g. `librdkafka 2.16.1`.
+    var implementation: String { get }
+
     /// Told about assignment changes, from inside ``poll(timeoutMilliseconds:)``.
     var rebalanceListener: (any RebalanceListener)? { get set }
 

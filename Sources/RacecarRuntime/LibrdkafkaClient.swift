@@ -26,6 +26,9 @@ package final class LibrdkafkaClient: KafkaClient, @unchecked Sendable {
         self.logger = logger
     }
 
+    /// The librdkafka actually loaded, which `LD_LIBRARY_PATH` may have chosen.
+    package var implementation: String { "librdkafka \(LibrdkafkaVersion.loadedText)" }
+
     package var rebalanceListener: (any RebalanceListener)? {
         get { consumer.rebalanceListener }
         set { consumer.rebalanceListener = newValue }

@@ -51,7 +51,8 @@ struct ConsumerOptions: ParsableArguments {
             environmentName: environment,
             environment: ProcessInfo.processInfo.environment,
             flags: flags.settings,
-            clientPropertyCheck: RacecarConfig.validateClientProperties
+            clientPropertyCheck: RacecarConfig.validateClientProperties,
+            librdkafkaVersion: .loaded
         )
         return (consumer, loader)
     }

@@ -50,8 +50,11 @@ import Testing
             return environment
         }
 
-        /// Whether librdkafka#4059 can strike: periodic commits while a cooperative rebalance runs.
-        var hitsLostAssignmentBug: Bool { cooperative && commitInterval < 5 }
+        /// Whether librdkafka#4059 can strike: periodic commits while a cooperative rebalance runs,
+        /// on a librdkafka that has the bug.
+        var hitsLostAssignmentBug: Bool {
+            GroupRebalanceTests.loadedHasLostAssignmentBug && cooperative && commitInterval < 5
+        }
     }
 
     static let partitions = 8
@@ -103,7 +106,8 @@ import Testing
                 )
             }
         } when: {
-            scenario.hitsLostAssignmentBug || lostAtJoin
+            Self.mockRefusedCommit(first)
+                || Self.loadedHasLostAssignmentBug && (scenario.hitsLostAssignmentBug || lostAtJoin)
         }
 
         // The first host stops mid-stream; the second takes everything over.
@@ -160,9 +164,15 @@ import Testing
                 )
             }
         } when: {
-            scenario.hitsLostAssignmentBug || Self.lostAssignment(first) || Self.lostAssignment(second)
+            Self.mockRefusedCommit(first) || Self.mockRefusedCommit(second)
+                || Self.loadedHasLostAssignmentBug
+                    && (scenario.hitsLostAssignmentBug || Self.lostAssignment(first) || Self.lostAssignment(second))
         }
     }
+
+    /// librdkafka 2.0.2 has #4059 (fixed upstream in #4908); 2.16.1, the newer release the suite
+    /// also runs on, does not, so there the cooperative-sticky promises are asserted plainly.
+    static let loadedHasLostAssignmentBug = LibrdkafkaVersion.loaded < LibrdkafkaVersion(2, 16, 0)
 
     static let lostAssignmentIssue: Comment = """
         A member lost its assignment, so that handover was not graceful: librdkafka 2.0.2 treats \
@@ -171,13 +181,18 @@ import Testing
         rejoins late
         """
 
-    /// Whether the host logged that librdkafka declared its assignment lost.
-    /// Whether librdkafka 2.0.2 dropped the host's assignment (#4059), or the mock coordinator
-    /// refused the commit made on revocation because the group was already joining (a real
-    /// broker accepts it): either way the handover repeats uncommitted work.
+    /// Whether librdkafka dropped the host's assignment (#4059 on 2.0.2): the handover then
+    /// repeats uncommitted work.
     static func lostAssignment(_ host: HostProcess) -> Bool {
         host.stderr.contains("assignment lost")
-            || host.stderr.contains("offset commit failed: Broker: Group rebalance in progress")
+    }
+
+    /// Whether the mock coordinator refused the commit made on revocation because the group
+    /// was rebalancing, which the mocks of 2.0.2 and 2.16 both do now and then: the partitions'
+    /// next owner repeats what the refused commit would have covered. A limit of the test
+    /// cluster, not of a librdkafka version, so it stays a known issue on every version.
+    static func mockRefusedCommit(_ host: HostProcess) -> Bool {
+        host.stderr.contains("offset commit failed: Broker: Group rebalance in progress")
     }
 
     /// The positions the first host processed on `owned` partitions since it was last assigned them.

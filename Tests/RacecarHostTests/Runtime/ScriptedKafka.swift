@@ -56,6 +56,7 @@ final class ScriptedKafka: KafkaClient, @unchecked Sendable {
     static let destroyed = Mutex<[String]>([])
     private static let names = Mutex<[String: UnsafePointer<CChar>]>([:])
 
+    let implementation = "a scripted client"
     weak var rebalanceListener: (any RebalanceListener)?
     private var logs: [TopicPartition: Int] = [:]
     private var positions: [TopicPartition: Int64] = [:]
