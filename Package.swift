@@ -92,6 +92,7 @@ let package = Package(
                 "RacecarInstrumentation",
                 "RacecarKafka",
                 "RacecarOperations",
+                "RacecarPluginHosting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -162,6 +163,7 @@ let package = Package(
                 "RacecarOperations",
                 "RacecarPluginHosting",
                 "RacecarRuntime",
+                "RacecarSDK",
             ]
         ),
     ]
