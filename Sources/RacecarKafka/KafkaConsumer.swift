@@ -3,6 +3,10 @@ import Logging
 import RacecarConfiguration
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Told about changes to the consumer's assignment, from inside librdkafka's rebalance
 /// callback, on the thread that polls.
 package protocol RebalanceListener: AnyObject {
@@ -66,13 +70,40 @@ package final class KafkaConsumer: @unchecked Sendable {
         rd_kafka_destroy(handle)
     }
 
-    /// Fails fast with a clear message when no broker answers.
-    package func checkBrokersReachable(brokers: String, timeoutMilliseconds: Int32) throws(KafkaError) {
-        var metadata: UnsafePointer<rd_kafka_metadata>?
-        let error = rd_kafka_metadata(handle, 0, nil, &metadata, timeoutMilliseconds)
-        if let metadata { rd_kafka_metadata_destroy(metadata) }
-        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw .brokersUnreachable(brokers: brokers, code: KafkaErrorCode(error))
+    /// Waits until a broker answers, asking once a second so that a stop request or the
+    /// deadline is noticed promptly; fails with a clear message when none answers in `timeout`.
+    ///
+    /// - Parameters:
+    ///   - shouldStop: Checked between attempts; `true` ends the wait with ``KafkaError/stoppedBeforeConnecting``.
+    ///   - waiting: Told how long the wait has lasted, every few seconds, to say what the host waits for.
+    package func waitForBrokers(
+        _ brokers: String, timeout: Duration, shouldStop: () -> Bool, waiting: (Duration) -> Void
+    ) throws(KafkaError) {
+        let start = ContinuousClock.now
+        var lastNotice = start
+        while true {
+            let attemptStart = ContinuousClock.now
+            let attempt = min(timeout - (attemptStart - start), .seconds(1))
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            let error = rd_kafka_metadata(
+                handle, 0, nil, &metadata, Int32(clamping: max(Int64(attempt / .milliseconds(1)), 1)))
+            if let metadata { rd_kafka_metadata_destroy(metadata) }
+            if error == RD_KAFKA_RESP_ERR_NO_ERROR { break }
+            let now = ContinuousClock.now
+            guard now - start < timeout, error == RD_KAFKA_RESP_ERR__TRANSPORT || error == RD_KAFKA_RESP_ERR__TIMED_OUT
+            else {
+                throw .brokersUnreachable(brokers: brokers, code: KafkaErrorCode(error))
+            }
+            // A refused connection fails at once: wait out the second before asking again.
+            while ContinuousClock.now - attemptStart < attempt {
+                if shouldStop() { throw .stoppedBeforeConnecting }
+                usleep(50_000)
+            }
+            if shouldStop() { throw .stoppedBeforeConnecting }
+            if now - lastNotice >= .seconds(5) {
+                lastNotice = now
+                waiting(now - start)
+            }
         }
         callbacks.isQuiet.store(false, ordering: .relaxed)
     }

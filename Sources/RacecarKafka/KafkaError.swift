@@ -31,6 +31,10 @@ package enum KafkaError: Error, CustomStringConvertible {
     case invalidProperty(name: String, value: String, message: String)
     /// No broker answered within the socket timeout.
     case brokersUnreachable(brokers: String, code: KafkaErrorCode)
+    /// No broker's host name resolves.
+    case unresolvableBrokers(hosts: [String], reason: String)
+    /// A stop was requested while waiting for the first broker: nothing was consumed yet.
+    case stoppedBeforeConnecting
     /// A librdkafka call failed; `code` is librdkafka's where it gave one.
     case operationFailed(operation: String, code: KafkaErrorCode? = nil, message: String)
     /// librdkafka raised a fatal error; the client cannot continue.
@@ -44,6 +48,12 @@ package enum KafkaError: Error, CustomStringConvertible {
             return "librdkafka rejected property \(name)=\(value): \(message)"
         case .brokersUnreachable(let brokers, let code):
             return "cannot reach any Kafka broker at \(brokers): \(code) (check `brokers` / RACECAR_BROKERS)"
+        case .unresolvableBrokers(let hosts, let reason):
+            let names = hosts.joined(separator: ", ")
+            return "cannot resolve the broker host name\(hosts.count == 1 ? "" : "s") \(names): \(reason) "
+                + "(check `brokers` / RACECAR_BROKERS)"
+        case .stoppedBeforeConnecting:
+            return "stopped before a Kafka broker answered; nothing was consumed or committed"
         case .operationFailed(let operation, _, let message):
             return "\(operation) failed: \(message)"
         case .fatal(_, let message):

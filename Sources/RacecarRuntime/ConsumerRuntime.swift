@@ -21,7 +21,11 @@ package enum ConsumerRuntime {
         let client: LibrdkafkaClient
         do {
             client = try LibrdkafkaClient(
-                config: config, groupID: groupID, statistics: consumer.wantsStatistics, logger: logger)
+                config: config, groupID: groupID, statistics: consumer.wantsStatistics, stop: stop, logger: logger)
+        } catch .stoppedBeforeConnecting {
+            // Nothing was consumed, so there is nothing to finish or commit.
+            logger.info("\(consumer.name) stopped before it had connected to Kafka")
+            return
         } catch {
             throw .kafka(error)
         }

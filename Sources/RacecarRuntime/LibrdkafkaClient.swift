@@ -12,15 +12,25 @@ package final class LibrdkafkaClient: KafkaClient, @unchecked Sendable {
     private let logger: Logger
     private let producer = Mutex<KafkaProducer?>(nil)
 
-    /// Creates the consumer and checks that a broker answers within `socket_timeout`.
+    /// Creates the consumer and waits until a broker answers, for at most `socket_timeout`,
+    /// saying what it waits for.
     ///
-    /// - Throws: ``KafkaError`` when librdkafka refuses the configuration or no broker answers.
-    package init(config: RacecarConfig, groupID: String, statistics: Bool, logger: Logger) throws(KafkaError) {
+    /// - Throws: ``KafkaError`` when librdkafka refuses the configuration, no broker host name
+    ///   resolves, no broker answers, or `stop` was requested meanwhile.
+    package init(
+        config: RacecarConfig, groupID: String, statistics: Bool, stop: StopRequest, logger: Logger
+    ) throws(KafkaError) {
+        let brokers = config.brokers.joined(separator: ",")
+        try BrokerAddresses.checkResolvable(config.brokers)
         consumer = try KafkaConsumer(
             configuration: config.consumerConfiguration(groupID: groupID, statistics: statistics), logger: logger)
-        try consumer.checkBrokersReachable(
-            brokers: config.brokers.joined(separator: ","),
-            timeoutMilliseconds: Int32(clamping: Int64(config.socketTimeout / .milliseconds(1))))
+        let timeout = config.socketTimeout
+        logger.info("connecting to Kafka at \(brokers) (socket_timeout \(formatSeconds(timeout)) s)")
+        try consumer.waitForBrokers(brokers, timeout: timeout, shouldStop: { stop.isRequested }) { waited in
+            logger.info(
+                "still waiting for a Kafka broker at \(brokers) to answer (\(formatSeconds(waited.inSeconds.rounded())) s of socket_timeout \(formatSeconds(timeout)) s)"
+            )
+        }
         producerConfiguration = config.producerConfiguration()
         deliveryTimeout = config.messageTimeout
         self.logger = logger

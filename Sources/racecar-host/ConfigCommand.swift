@@ -15,7 +15,7 @@ struct ConfigCommand: ParsableCommand {
             for warning in warnings { FileHandle.standardError.write(Data("racecar-host: warning: \(warning)\n".utf8)) }
             print(config.dump(consumer: descriptor.name), terminator: "")
         } catch {
-            UserError.exit("\(error)")
+            (error as? UserError ?? .configuration("\(error)")).exit()
         }
     }
 }

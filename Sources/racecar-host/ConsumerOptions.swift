@@ -44,7 +44,8 @@ struct ConsumerOptions: ParsableArguments {
     private func consumerAndLoader() throws -> (consumer: String, loader: ConfigLoader) {
         let flags = try ConfigFlags(parsing: arguments)
         guard let consumer = flags.consumer else {
-            throw UserError("name the consumer to run, e.g. racecar-host --plugin libEchoConsumer.so EchoConsumer")
+            throw UserError.configuration(
+                "name the consumer to run, e.g. racecar-host --plugin libEchoConsumer.so EchoConsumer")
         }
         let loader = ConfigLoader(
             configPath: config,
@@ -58,16 +59,31 @@ struct ConsumerOptions: ParsableArguments {
     }
 }
 
-/// A mistake the user can fix: printed as one line, exit status 1, no stack trace.
+/// Why racecar-host stopped with an error: printed as one line, no stack trace, with an exit
+/// status that tells a process manager whether starting again can help.
 struct UserError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
+    /// EX_CONFIG (sysexits.h): the configuration, plugin or consumer name is wrong; starting
+    /// again changes nothing (systemd: `RestartPreventExitStatus=78`).
+    static let configurationStatus: Int32 = 78
+    /// Anything else: an unreachable broker, a fatal Kafka or processing error, a live pidfile.
+    static let failureStatus: Int32 = 1
 
-extension UserError {
+    let description: String
+    let status: Int32
+
+    init(_ description: String, status: Int32 = UserError.failureStatus) {
+        self.description = description
+        self.status = status
+    }
+
+    /// A mistake in the configuration, the plugin or the consumer name.
+    static func configuration(_ description: String) -> UserError {
+        UserError(description, status: configurationStatus)
+    }
+
     /// Prints the error and exits, bypassing ArgumentParser's usage text.
-    static func exit(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("racecar-host: error: \(message)\n".utf8))
-        Foundation.exit(1)
+    func exit() -> Never {
+        FileHandle.standardError.write(Data("racecar-host: error: \(description)\n".utf8))
+        Foundation.exit(status)
     }
 }

@@ -49,7 +49,7 @@ struct MockClusterCommand: ParsableCommand {
             while !shutdown.stop.isRequested { usleep(100_000) }
             withExtendedLifetime(cluster) {}
         } catch let error as KafkaError {
-            UserError.exit(error.description)
+            UserError(error.description).exit()
         }
     }
 }

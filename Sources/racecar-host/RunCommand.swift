@@ -24,7 +24,7 @@ struct RunCommand: ParsableCommand {
         } catch {
             // The one place a failure is printed: everything deferred has run by now.
             FileHandle.standardError.write(Data("racecar-host: error: \(error)\n".utf8))
-            throw ExitCode.failure
+            throw ExitCode(error.status)
         }
     }
 
@@ -35,7 +35,7 @@ struct RunCommand: ParsableCommand {
         do {
             early = try options.loadBeforePlugin()
         } catch {
-            throw UserError("\(error)")
+            throw .configuration("\(error)")
         }
         if early.daemonize { Daemon.detach(logfile: early.logfile) }
 
@@ -51,7 +51,7 @@ struct RunCommand: ParsableCommand {
             output = try early.logfile.map { try LogOutput.file(at: $0) } ?? .standardError
         } catch {
             let source = early.sources[.logfile]
-            throw UserError(
+            throw .configuration(
                 "\(ConfigError.invalidValue(key: "logfile", value: early.logfile ?? "", source: source, expected: "a writable file path (\(error))"))"
             )
         }
@@ -63,7 +63,7 @@ struct RunCommand: ParsableCommand {
         do {
             (descriptor, config, warnings) = try options.load()
         } catch {
-            throw UserError("\(error)")
+            throw .configuration("\(error)")
         }
         configDump.set(config.dump(consumer: descriptor.name))
         signals.setShutdownTimeout(config.shutdownTimeout)
@@ -87,7 +87,7 @@ struct RunCommand: ParsableCommand {
                 services.append(.init(service: MetricsFlushService(factory: factory)))
             } catch {
                 let source = config.sources[.datadogHost]
-                throw UserError(
+                throw .configuration(
                     "\(ConfigError.invalidValue(key: "datadog_host", value: config.datadogHost, source: source, expected: "a resolvable host name for the Datadog agent (\(error))"))"
                 )
             }

@@ -3,15 +3,23 @@ import RacecarConfiguration
 import RacecarKafka
 import Testing
 
-/// Each kind of bad input gives one clear line naming the problem and a non-zero exit.
+/// Each kind of bad input gives one clear line naming the problem and a non-zero exit: 78
+/// (EX_CONFIG) when the configuration, plugin or consumer name is wrong, which starting again
+/// cannot mend, and 1 for the rest.
 @Suite(.timeLimit(.minutes(2))) struct PluginLoadingErrorTests {
-    func expectError(_ arguments: [String], environment: [String: String] = [:], contains expected: [String])
-        async throws
-    {
+    func expectError(
+        _ arguments: [String], environment: [String: String] = [:], status expectedStatus: Int32 = 78,
+        contains expected: [String]
+    ) async throws {
         let (status, _, stderr) = try await HostProcess.run(arguments, environment: environment)
-        #expect(status != 0)
+        #expect(status == expectedStatus, "stderr: \(stderr)")
         for text in expected { #expect(stderr.contains(text), "stderr: \(stderr)") }
-        #expect(stderr.split(separator: "\n").count == 1, "one line, no stack trace: \(stderr)")
+        // Besides the host's own timestamped log lines (connecting, ...), one line: no stack trace.
+        let other = stderr.split(separator: "\n").filter {
+            $0.wholeMatch(of: /\d{4}-\d\d-\d\dT.* (INFO|WARNING) .*/) == nil
+        }
+        #expect(other.count == 1, "one line, no stack trace: \(stderr)")
+        #expect(other.first?.hasPrefix("racecar-host: error: ") == true, "stderr: \(stderr)")
     }
 
     @Test func missingPluginFile() async throws {
@@ -54,7 +62,7 @@ import Testing
     @Test func initFunctionFails() async throws {
         let path = try FixturePlugins.path("INIT_FAILS")
         let (status, _, stderr) = try await HostProcess.run(["--plugin", path, "FixtureConsumer"])
-        #expect(status != 0)
+        #expect(status == 78)
         #expect(stderr.contains("plugin \(path) failed to initialise: license key missing"))
     }
 
@@ -70,7 +78,7 @@ import Testing
     @Test func unreachableBroker() async throws {
         try await expectError(
             ["--plugin", TestPaths.plugin("EchoConsumer"), "EchoConsumer"],
-            environment: ["RACECAR_BROKERS": "127.0.0.1:1", "RACECAR_SOCKET_TIMEOUT": "2"],
+            environment: ["RACECAR_BROKERS": "127.0.0.1:1", "RACECAR_SOCKET_TIMEOUT": "2"], status: 1,
             contains: ["cannot reach any Kafka broker at 127.0.0.1:1"]
         )
     }
@@ -80,7 +88,7 @@ import Testing
         let path = try FixturePlugins.path("CREATE_FAILS")
         try await expectError(
             ["--plugin", path, "FixtureConsumer"],
-            environment: ["RACECAR_BROKERS": cluster.bootstrapServers],
+            environment: ["RACECAR_BROKERS": cluster.bootstrapServers], status: 1,
             contains: ["FixtureConsumer failed to start: cannot connect to the fixture database"]
         )
     }
