@@ -2,6 +2,8 @@
 package enum ConfigError: Error, Equatable, CustomStringConvertible {
     /// A key that racecar-host does not know.
     case unknownKey(key: String, source: ConfigSource, suggestion: String?)
+    /// A consumer section whose name is close to, but not, a consumer the plugin offers.
+    case unknownConsumerSection(name: String, source: ConfigSource, suggestion: String)
     /// A value of the wrong type or outside its range.
     case invalidValue(key: String, value: String, source: ConfigSource, expected: String)
     /// racecar.yml could not be read or parsed.
@@ -20,6 +22,8 @@ package enum ConfigError: Error, Equatable, CustomStringConvertible {
         case .unknownKey(let key, let source, let suggestion):
             let hint = suggestion.map { "; did you mean `\($0)`?" } ?? ""
             return "\(source): unknown configuration key `\(key)`\(hint)"
+        case .unknownConsumerSection(let name, let source, let suggestion):
+            return "\(source): section `\(name)` names no consumer of this plugin; did you mean `\(suggestion)`?"
         case .invalidValue(let key, let value, let source, let expected):
             return "\(source): invalid value \(value) for `\(key)`: expected \(expected)"
         case .unreadableFile(let path, let reason):

@@ -41,29 +41,34 @@ package struct ConfigLoader {
     ///
     /// - Returns: The configuration and warnings to log (unknown `RACECAR_*` variables).
     /// - Throws: ``ConfigError`` naming the source, key and value at fault.
-    package func load(for consumer: ConsumerDefaults) throws(ConfigError) -> (
+    ///
+    /// - Parameter offered: Every consumer the plugin offers: a racecar.yml section named like
+    ///   none of them, nor like a key, is a typo when it is close to one of them.
+    package func load(for consumer: ConsumerDefaults, offered: [String] = []) throws(ConfigError) -> (
         config: RacecarConfig, warnings: [String]
     ) {
-        try load(consumerName: consumer.name, defaults: consumer, requireSubscriptions: true)
+        try load(consumerName: consumer.name, defaults: consumer, offered: offered, requireSubscriptions: true)
     }
 
     /// Loads the settings needed before the plugin is loaded (`daemonize`, `pidfile`,
     /// `logfile`): every source applies, including `consumerName`'s section, but topics are
     /// not required yet.
     package func loadBeforePlugin(consumerName: String) throws(ConfigError) -> RacecarConfig {
-        try load(consumerName: consumerName, defaults: nil, requireSubscriptions: false).config
+        try load(consumerName: consumerName, defaults: nil, offered: [], requireSubscriptions: false).config
     }
 
     /// Loads the configuration for a tool that only produces (`racecarctl produce`): every
     /// source applies, no consumer section does, and no topics are required.
     package func loadForProducing() throws(ConfigError) -> (config: RacecarConfig, warnings: [String]) {
-        try load(consumerName: nil, defaults: nil, requireSubscriptions: false)
+        try load(consumerName: nil, defaults: nil, offered: [], requireSubscriptions: false)
     }
 
-    private func load(consumerName: String?, defaults: ConsumerDefaults?, requireSubscriptions: Bool)
-        throws(ConfigError) -> (config: RacecarConfig, warnings: [String])
-    {
+    private func load(
+        consumerName: String?, defaults: ConsumerDefaults?, offered: [String], requireSubscriptions: Bool
+    ) throws(ConfigError) -> (config: RacecarConfig, warnings: [String]) {
         var config = RacecarConfig()
+        config.environmentName = environmentName
+        var warnings: [String] = []
         if let librdkafkaVersion, librdkafkaVersion >= .fetchQueueBackoff {
             // The 1,000,000 default works around librdkafka 2.0.2's one-second fetch stall;
             // where fetch.queue.backoff.ms exists (the host sets it low), librdkafka's own
@@ -75,6 +80,7 @@ package struct ConfigLoader {
 
         // An empty racecar.yml counts as no file: there is no environment section to miss.
         if let file = try readFile(), !file.sectionNames.isEmpty {
+            config.configFile = file.path
             let common = try file.section("common") ?? []
             guard let environmentSection = try file.section(environmentName) else {
                 throw .missingEnvironment(
@@ -90,7 +96,14 @@ package struct ConfigLoader {
                         // A mapping under an unknown key is a per-consumer section; check it either way.
                         let entries = try ConfigFile.flatten(nested, path: file.path)
                         try checkKeysExist(entries, file: file)
-                        if key == consumerName { consumerEntries += entries }
+                        if key == consumerName {
+                            consumerEntries += entries
+                        } else if let warning = try checkConsumerSection(
+                            key, at: .file(path: file.path, line: value.mark?.line ?? 0), consumer: consumerName,
+                            offered: offered)
+                        {
+                            warnings.append(warning)
+                        }
                         continue
                     }
                     try apply(key: key, node: value, file: file, to: &config)
@@ -101,7 +114,6 @@ package struct ConfigLoader {
             }
         }
 
-        var warnings: [String] = []
         for (variable, text) in environment.sorted(by: { $0.key < $1.key }) where variable.hasPrefix("RACECAR_") {
             let name = String(variable.dropFirst("RACECAR_".count)).lowercased()
             guard let key = ConfigKey.byName[name] else {
@@ -160,6 +172,25 @@ package struct ConfigLoader {
             config.maxWaitTime = maxWaitTime
             config.sources[.maxWaitTime] = .plugin
         }
+    }
+
+    /// A section named after another consumer: a typo of one the plugin offers (or of a key)
+    /// is an error with a suggestion; one the plugin does not offer may belong to another
+    /// plugin sharing the file, so it is only a warning.
+    private func checkConsumerSection(_ name: String, at source: ConfigSource, consumer: String?, offered: [String])
+        throws(ConfigError) -> String?
+    {
+        guard let consumer, !offered.contains(name) else { return nil }
+        let candidates = offered.isEmpty ? [consumer] : offered
+        let scored = candidates.map { ($0, editDistance(name, $0)) }
+        if let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, name.count / 4) {
+            throw .unknownConsumerSection(name: name, source: source, suggestion: best.0)
+        }
+        if let key = Self.suggestion(for: name) {
+            throw .unknownKey(key: name, source: source, suggestion: key)
+        }
+        return "\(source): ignoring section `\(name)`: the plugin offers no such consumer "
+            + "(it offers \(candidates.joined(separator: ", ")))"
     }
 
     private func checkKeysExist(_ entries: [(key: String, value: Node)], file: ConfigFile) throws(ConfigError) {
@@ -313,7 +344,7 @@ package struct ConfigLoader {
 }
 
 /// Levenshtein distance, for "did you mean" suggestions.
-func editDistance(_ a: String, _ b: String) -> Int {
+package func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a), b = Array(b)
     var previous = Array(0...b.count)
     for i in 1...max(a.count, 1) where !a.isEmpty {

@@ -5,8 +5,16 @@ extension RacecarConfig {
     package func dump(consumer: String) -> String {
         let width = ConfigKey.all.map(\.name.count).max() ?? 0
         var text = "effective configuration for \(consumer):\n"
+        text += "  environment \(environmentName), \(configFile.map { "from \($0)" } ?? "no racecar.yml read")\n"
         for key in ConfigKey.all {
             let padded = key.name.padding(toLength: width, withPad: " ", startingAt: 0)
+            if key.name == "group_id", groupID == nil || groupID?.isEmpty == true {
+                // The id the consumer will use, as it is derived.
+                let derived = ConsumerGroupName.derive(consumerName: consumer, explicit: nil, prefix: groupIDPrefix)
+                let prefix = groupIDPrefix.map { " with group_id_prefix \($0)" } ?? ""
+                text += "  \(padded)  \(derived)  (derived from the consumer name\(prefix))\n"
+                continue
+            }
             text += "  \(padded)  \(displayValue(of: key))  (\(sources[key]))\n"
         }
         if !pluginConsumerProperties.isEmpty {

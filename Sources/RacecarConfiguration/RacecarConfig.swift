@@ -98,6 +98,10 @@ package struct RacecarConfig: Sendable {
 
     /// Where each key's value came from.
     package var sources = ConfigProvenance()
+    /// The section of racecar.yml that applied (whether or not the file has one).
+    package var environmentName = "development"
+    /// The racecar.yml read, if one was.
+    package var configFile: String?
 }
 
 extension RacecarConfig {

@@ -1,4 +1,8 @@
 import ArgumentParser
+import RacecarConfiguration
+import RacecarKafka
+import RacecarOperations
+import RacecarPluginHosting
 
 @main
 struct RacecarHostCommand: ParsableCommand {
@@ -11,7 +15,17 @@ struct RacecarHostCommand: ParsableCommand {
             Configuration comes from racecar.yml (common + the environment's section), \
             RACECAR_* environment variables and flags, in increasing precedence.
             """,
+        version: versionText,
         subcommands: [RunCommand.self, ConfigCommand.self, MockClusterCommand.self],
         defaultSubcommand: RunCommand.self
     )
+
+    /// The subcommands by name, for telling a mistyped one from a consumer name.
+    static let commandNames = ["run", "config", "mock-cluster", "help"]
 }
+
+/// `racecar-host --version`: the host's, the SDK's and the plugin ABI's versions, and the
+/// librdkafka actually loaded (which `LD_LIBRARY_PATH` may have chosen).
+private let versionText =
+    "racecar-host \(BuildInfo.version) (SDK \(BuildInfo.sdkVersion), plugin ABI "
+    + "\(PluginLoader.abiMajor).\(PluginLoader.abiMinor), librdkafka \(LibrdkafkaVersion.loadedText))"
