@@ -136,10 +136,11 @@ final class ChildProcess {
 
     var standardOutput: String { (try? String(contentsOfFile: standardOutputPath, encoding: .utf8)) ?? "" }
 
+    var standardError: String { (try? String(contentsOfFile: standardErrorPath, encoding: .utf8)) ?? "" }
+
     /// The last lines of standard error, for failure messages.
     func standardErrorTail(lines: Int = 15) -> String {
-        let text = (try? String(contentsOfFile: standardErrorPath, encoding: .utf8)) ?? ""
-        let tail = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines)
+        let tail = standardError.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines)
         return tail.map { "    | \($0)" }.joined(separator: "\n")
     }
 }

@@ -93,8 +93,9 @@ struct ConcurrencyReport {
         return lines.joined(separator: "\n")
     }
 
-    /// The report's section: set-up, table, and what limits the speed-up.
-    func section(size: Int, commitIntervalSeconds: Double) -> String {
+    /// The report's section: set-up, `tables` (this report's ``table``, or one per librdkafka),
+    /// and what limits the speed-up.
+    func section(size: Int, commitIntervalSeconds: Double, tables: String) -> String {
         let levels = summaries.map(\.concurrency)
         let spread = levels.map {
             "\(partitionsOfBusiest($0)) partitions (\(grouped(Double(busiestShareOfMessages($0)))) messages) at concurrency \($0)"
@@ -105,7 +106,7 @@ struct ConcurrencyReport {
 
             `SleepingConsumer` (`Sources/Benchmarks/NoopConsumer/SleepingConsumer.swift`) does nothing with a message but sleep \(format(milliseconds, milliseconds < 1 ? 3 : 1)) ms with `nanosleep`, as a consumer waiting on a database would. racecar-host runs it with `concurrency` \(listed(levels.map(String.init))) (`RACECAR_CONCURRENCY`): that many instances, each owning a disjoint set of partitions and called from a thread of its own (with `concurrency: 1`, from the polling thread). The topic is `bench-sleep`: \(grouped(Double(messages))) messages of \(size) B over \(partitions) partitions, loaded like `bench`. Each run uses a fresh consumer group, `fetch_messages` 1000 and `offset_commit_interval` = \(format(commitIntervalSeconds, 1)) s, and passes the same checks as the runs above: exactly \(grouped(Double(messages))) messages seen, added up over the instances' teardown lines (one per instance, or the run fails), and committed offsets equal to the high watermarks once the benchmark has stopped the host with SIGTERM. Medians over the runs:
 
-            \(table)
+            \(tables)
 
             - **msgs/s**: all instances' messages, from the earliest first message of any instance to the latest end of a `process` call (CLOCK_MONOTONIC); start-up and the group join are excluded.
             - **ms in `process` per message**: what one call took on average, the sleep plus `nanosleep`'s wake-up latency; one instance can do at most 1000 / this messages per second.
@@ -126,15 +127,18 @@ struct ConcurrencyReport {
         return min(messages, partitionsOfBusiest(concurrency) * perPartition)
     }
 
-    /// Every run of the sleeping consumer.
-    var everyRun: String {
-        var text = """
-            ## Every concurrency run
+    /// The heading of the table of every concurrency run, which ``everyRunRows(label:)`` fills.
+    static let everyRunHeader = """
+        ## Every concurrency run
 
-            | variant | run | msgs/s | consume s | CPU s (user + sys) | peak RSS MB | messages per instance | longest wait between messages ms | busiest instance busy | start + join s |
-            | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+        | variant | run | msgs/s | consume s | CPU s (user + sys) | peak RSS MB | messages per instance | longest wait between messages ms | busiest instance busy | start + join s |
+        | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 
-            """
+        """
+
+    /// Every run of the sleeping consumer, a row each, the variant named by `label`.
+    func everyRunRows(label: (Variant) -> String) -> String {
+        var text = ""
         for summary in summaries {
             for run in summary.runs {
                 let counts = run.instanceCounts
@@ -142,7 +146,7 @@ struct ConcurrencyReport {
                     counts.min() == counts.max()
                     ? "\(grouped(Double(counts[0]))) × \(counts.count)" : "\(counts.min()!)–\(counts.max()!)"
                 text +=
-                    "| \(summary.variant.id) | \(run.run) | \(grouped(run.messagesPerSecond)) | \(format(Double(run.consumeNanoseconds) / 1e9, 3)) "
+                    "| \(label(summary.variant)) | \(run.run) | \(grouped(run.messagesPerSecond)) | \(format(Double(run.consumeNanoseconds) / 1e9, 3)) "
                     + "| \(format(run.cpuSeconds, 2)) (\(format(run.userSeconds, 2)) + \(format(run.systemSeconds, 2))) "
                     + "| \(format(Double(run.peakRSSBytes) / 1_048_576, 1)) | \(perInstance) "
                     + "| \(format(Double(run.longestGapNanoseconds) / 1e6, 0)) "

@@ -23,6 +23,15 @@ struct RacecarBench: ParsableCommand {
             sleeps --sleep-microseconds per message) at each --concurrency-level over a smaller \
             topic of its own, with the same checks.
 
+            With --librdkafka DIR, every selected variant also runs against the librdkafka.so.1 in \
+            DIR (`bash .ci/fetch-librdkafka` puts librdkafka 2.16 in .build/librdkafka-2.16), \
+            each consumer process started with DIR first on its LD_LIBRARY_PATH, in rounds \
+            interleaved with the runs against the system's librdkafka; the report has a table per \
+            version, each with its own raw baseline. The mock cluster stays in the benchmark \
+            process, on the system's librdkafka. Every consumer says which librdkafka it loaded \
+            (raw-consumer prints it, racecar-host logs it, or /proc/PID/maps shows it), and a \
+            run fails unless that is its version.
+
             Run it from the package with `swift run -c release racecar-bench`: it first builds \
             racecar-host, raw-consumer and the no-op plugins in the same configuration (`swift \
             build --product ...`), so that it never measures stale binaries.
@@ -101,6 +110,13 @@ struct RacecarBench: ParsableCommand {
     @Flag(help: "Do not build racecar-host, raw-consumer and the no-op plugins first.")
     var noBuild = false
 
+    @Option(
+        name: .customLong("librdkafka"),
+        help: ArgumentHelp(
+            "A directory holding another librdkafka.so.1 (e.g. from `bash .ci/fetch-librdkafka`): also run every variant with it first on each consumer's LD_LIBRARY_PATH, and report both versions.",
+            valueName: "dir"))
+    var librdkafkaDirectory: String?
+
     mutating func validate() throws {
         if let messages, messages < 1 { throw ValidationError("--messages must be at least 1") }
         if let runs, runs < 1 { throw ValidationError("--runs must be at least 1") }
@@ -121,6 +137,11 @@ struct RacecarBench: ParsableCommand {
         let known = (Variant.all + allSleepingVariants).map(\.id) + [Variant.concurrencyGroup]
         for id in onlyVariants where !known.contains(id) {
             throw ValidationError("--variant \(id): expected one of \(known.joined(separator: ", "))")
+        }
+        if let librdkafkaDirectory, access(librdkafkaDirectory + "/librdkafka.so.1", R_OK) != 0 {
+            throw ValidationError(
+                "--librdkafka \(librdkafkaDirectory): no readable librdkafka.so.1 in it (`bash .ci/fetch-librdkafka` puts one in .build/librdkafka-2.16)"
+            )
         }
         for property in kafkaProperties {
             guard let equals = property.firstIndex(of: "="), equals != property.startIndex, !property.contains(",")
@@ -197,6 +218,26 @@ struct RacecarBench: ParsableCommand {
             )
         }
 
+        // The benchmark's own librdkafka first: the system's, which the mock cluster runs on.
+        let system = LibrdkafkaBuild.current()
+        var builds = [system]
+        if let librdkafkaDirectory {
+            guard let resolved = realpath(librdkafkaDirectory, nil) else {
+                throw BenchError("--librdkafka \(librdkafkaDirectory): \(String(cString: strerror(errno)))")
+            }
+            // Absolute: the consumers run in directories of their own.
+            let libraryDirectory = String(cString: resolved)
+            free(resolved)
+            let other = try LibrdkafkaBuild.probe(directory: libraryDirectory, rawConsumer: directory + "/raw-consumer")
+            guard other.version != system.version else {
+                throw BenchError(
+                    "--librdkafka \(librdkafkaDirectory) holds librdkafka \(other.version), the same version as the system's (\(system.path)): the runs could not tell which of the two a consumer loaded"
+                )
+            }
+            builds.append(other)
+        }
+        log("librdkafka: \(builds.map { "\($0.version) (\($0.path))" }.joined(separator: " and "))")
+
         let loadBefore = Machine.loadAverage()
         // The revision the binaries were just built from: someone editing the tree during the
         // run must not change what the report says was measured.
@@ -264,7 +305,9 @@ struct RacecarBench: ParsableCommand {
             kafkaProperties: kafkaProperties,
             timeoutSeconds: timeout,
             scratchDirectory: scratch,
-            keepLogs: keepLogs
+            keepLogs: keepLogs,
+            librdkafka: system,
+            librdkafkaBuilds: builds
         )
         var sleepSettings = settings
         sleepSettings.topic = "bench-sleep"
@@ -272,29 +315,36 @@ struct RacecarBench: ParsableCommand {
         sleepSettings.highWatermarks = sleepWatermarks
         sleepSettings.consumerEnvironment = ["SLEEPING_CONSUMER_MICROSECONDS": String(sleepMicroseconds)]
 
+        // Each round runs every variant against each librdkafka in turn, so that a change in
+        // the machine's load over the benchmark falls on both alike.
         var results: [String: [RunResult]] = [:]
+        func key(_ build: LibrdkafkaBuild, _ variant: Variant) -> String { "\(build.version) \(variant.id)" }
         for run in 1...runCount {
-            for (variant, runSettings) in variants.map({ ($0, settings) })
-                + sleepingVariants.map({ ($0, sleepSettings) })
-            {
-                let result: RunResult
-                do {
-                    result = try runOnce(variant, run: run, settings: runSettings)
-                } catch {
-                    log("the failed run's files are in \(scratch)")
-                    throw error
+            for build in builds {
+                for (variant, variantSettings) in variants.map({ ($0, settings) })
+                    + sleepingVariants.map({ ($0, sleepSettings) })
+                {
+                    var runSettings = variantSettings
+                    runSettings.librdkafka = build
+                    let result: RunResult
+                    do {
+                        result = try runOnce(variant, run: run, settings: runSettings)
+                    } catch {
+                        log("the failed run's files are in \(scratch)")
+                        throw error
+                    }
+                    results[key(build, variant), default: []].append(result)
+                    let instances =
+                        result.instanceCounts.count > 1
+                        ? ", messages per instance \(result.instanceCounts.min()!)-\(result.instanceCounts.max()!)"
+                        : ""
+                    log(
+                        "run \(run)/\(runCount) \(variant.id): \(grouped(result.messagesPerSecond)) msgs/s, "
+                            + "\(format(result.cpuSeconds, 2)) s CPU, \(format(Double(result.peakRSSBytes) / 1_048_576, 1)) MB peak RSS, "
+                            + "longest gap \(format(Double(result.longestGapNanoseconds) / 1e6, 0)) ms, "
+                            + "first message after \(format(Double(result.startToFirstNanoseconds) / 1e9, 1)) s\(instances); "
+                            + "all \(runSettings.messages) seen and committed; \(result.librdkafka.description)")
                 }
-                results[variant.id, default: []].append(result)
-                let instances =
-                    result.instanceCounts.count > 1
-                    ? ", messages per instance \(result.instanceCounts.min()!)-\(result.instanceCounts.max()!)"
-                    : ""
-                log(
-                    "run \(run)/\(runCount) \(variant.id): \(grouped(result.messagesPerSecond)) msgs/s, "
-                        + "\(format(result.cpuSeconds, 2)) s CPU, \(format(Double(result.peakRSSBytes) / 1_048_576, 1)) MB peak RSS, "
-                        + "longest gap \(format(Double(result.longestGapNanoseconds) / 1e6, 0)) ms, "
-                        + "first message after \(format(Double(result.startToFirstNanoseconds) / 1e9, 1)) s\(instances); "
-                        + "all \(runSettings.messages) seen and committed")
             }
         }
         if keepLogs {
@@ -304,17 +354,25 @@ struct RacecarBench: ParsableCommand {
         }
         withExtendedLifetime(cluster) {}
 
-        let summaries = withRatios(
-            variants.map { VariantSummary(variant: $0, runs: results[$0.id] ?? [], messageSize: size) })
-        let concurrency =
-            sleepingVariants.isEmpty
-            ? nil
-            : ConcurrencyReport(
-                messages: sleepMessageCount,
-                partitions: partitions,
-                sleepMicroseconds: sleepMicroseconds,
-                summaries: sleepingVariants.map { ConcurrencySummary(variant: $0, runs: results[$0.id] ?? []) }
+        let passes = builds.map { build in
+            LibrdkafkaPass(
+                build: build,
+                summaries: withRatios(
+                    variants.map {
+                        VariantSummary(variant: $0, runs: results[key(build, $0)] ?? [], messageSize: size)
+                    }),
+                concurrency: sleepingVariants.isEmpty
+                    ? nil
+                    : ConcurrencyReport(
+                        messages: sleepMessageCount,
+                        partitions: partitions,
+                        sleepMicroseconds: sleepMicroseconds,
+                        summaries: sleepingVariants.map {
+                            ConcurrencySummary(variant: $0, runs: results[key(build, $0)] ?? [])
+                        }
+                    )
             )
+        }
         let machine = Machine.current()
         var report = BenchReport(
             machine: machine,
@@ -327,27 +385,37 @@ struct RacecarBench: ParsableCommand {
             commitIntervalSeconds: commitInterval,
             kafkaProperties: kafkaProperties,
             loadSeconds: loadSeconds,
-            summaries: summaries,
+            passes: passes,
             abi: abi,
             clockReadNanoseconds: clockRead,
             loadBefore: loadBefore,
             loadAfter: Machine.loadAverage(),
             revision: revision,
-            chartFile: nil,
-            concurrency: concurrency
+            chartFile: nil
         )
-        print("\nMachine: \(machine.cpuModel), \(machine.cores) cores; librdkafka \(machine.librdkafka)")
-        if !summaries.isEmpty {
+        let versions =
+            report.comparesLibrdkafkas
+            ? passes.map { $0.build.label }.joined(separator: " and ") + "; the mock cluster's \(machine.librdkafka)"
+            : machine.librdkafka
+        print("\nMachine: \(machine.cpuModel), \(machine.cores) cores; librdkafka \(versions)")
+        if !variants.isEmpty {
             print(
-                "\(grouped(Double(messageCount))) messages x \(size) B, \(partitions) partitions, median of \(runCount) run(s)\n"
+                "\(grouped(Double(messageCount))) messages x \(size) B, \(partitions) partitions, median of \(runCount) run(s)"
             )
-            print(report.table)
+            for pass in passes {
+                print(report.comparesLibrdkafkas ? "\nlibrdkafka \(pass.build.label):\n" : "")
+                print(report.table(pass))
+            }
         }
-        if let concurrency {
+        if !sleepingVariants.isEmpty {
             print(
-                "\nSleepingConsumer, \(concurrency.sleepMicroseconds) us per message: \(grouped(Double(sleepMessageCount))) messages, "
-                    + "\(partitions) partitions, median of \(runCount) run(s)\n")
-            print(concurrency.table)
+                "\nSleepingConsumer, \(sleepMicroseconds) us per message: \(grouped(Double(sleepMessageCount))) messages, "
+                    + "\(partitions) partitions, median of \(runCount) run(s)")
+            for pass in passes {
+                guard let concurrency = pass.concurrency else { continue }
+                print(report.comparesLibrdkafkas ? "\nlibrdkafka \(pass.build.label):\n" : "")
+                print(concurrency.table)
+            }
         }
         print("\nABI call cost (no-op plugins, in-process):\n")
         print(report.abiTable)
@@ -366,7 +434,16 @@ struct RacecarBench: ParsableCommand {
             "racecar-host vs raw librdkafka: \(grouped(Double(messageCount))) x \(size) B, \(partitions) partitions, "
             + "median of \(runCount), \(machine.cpuModel), \(machine.cores) cores"
             + (kafkaProperties.isEmpty ? "" : "\n" + kafkaProperties.joined(separator: " "))
-        if let problem = drawChart(summaries, to: chartPath, title: chartTitle) {
+        let bars = passes.flatMap { pass in
+            pass.summaries.map { summary in
+                (
+                    label: summary.variant.chartLabel
+                        + (report.comparesLibrdkafkas ? "\nlibrdkafka \(pass.build.version)" : ""),
+                    summary: summary
+                )
+            }
+        }
+        if let problem = drawChart(bars, to: chartPath, title: chartTitle) {
             log("warning: chart not drawn: \(problem)")
         } else {
             report.chartFile = "ratios.png"

@@ -133,6 +133,15 @@ func grouped(_ value: Double) -> String {
     return String(result.reversed())
 }
 
+/// The runs of every selected variant against one librdkafka.
+struct LibrdkafkaPass {
+    let build: LibrdkafkaBuild
+    /// The throughput variants, with ratios to the raw consumer of this same pass.
+    let summaries: [VariantSummary]
+    /// The sleeping consumer's runs, when any ran.
+    let concurrency: ConcurrencyReport?
+}
+
 /// Everything the report shows.
 struct BenchReport {
     let machine: Machine
@@ -145,23 +154,39 @@ struct BenchReport {
     let commitIntervalSeconds: Double
     let kafkaProperties: [String]
     let loadSeconds: Double
-    let summaries: [VariantSummary]
+    /// One per librdkafka, the benchmark's own first.
+    let passes: [LibrdkafkaPass]
     let abi: [ABICallMeasurement]
     let clockReadNanoseconds: Double
     let loadBefore: String
     let loadAfter: String
     let revision: String?
     var chartFile: String?
-    /// The sleeping consumer's runs, when any ran.
-    let concurrency: ConcurrencyReport?
 
-    /// The results table (also printed to standard output).
-    var table: String {
+    /// Whether the variants ran against a second librdkafka (`--librdkafka`).
+    var comparesLibrdkafkas: Bool { passes.count > 1 }
+
+    var hasThroughputRuns: Bool { passes.contains { !$0.summaries.isEmpty } }
+
+    var hasConcurrencyRuns: Bool { passes.contains { $0.concurrency != nil } }
+
+    /// What the report calls a pass's librdkafka in its headings.
+    func heading(_ pass: LibrdkafkaPass) -> String {
+        "librdkafka \(pass.build.version)" + (pass.build.directory.map { " from `\($0)`" } ?? " (system)")
+    }
+
+    /// A run's variant in the tables of every run: with its librdkafka when there are two.
+    func runLabel(_ variant: Variant, _ pass: LibrdkafkaPass) -> String {
+        comparesLibrdkafkas ? "\(variant.id) (\(pass.build.version))" : variant.id
+    }
+
+    /// A pass's results table (also printed to standard output).
+    func table(_ pass: LibrdkafkaPass) -> String {
         var lines = [
             "| variant | msgs/s | MB/s | CPU s per 1M msgs | RSS at first message MB | peak RSS MB | throughput vs raw | CPU vs raw | RSS vs raw MB: first, peak | longest gap ms | start + join s |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
-        for summary in summaries {
+        for summary in pass.summaries {
             let baseline = summary.variant.isRaw ? "baseline (\(summary.variant.mode))" : "–"
             lines.append(
                 "| \(summary.variant.title) | \(grouped(summary.messagesPerSecond)) | \(format(summary.megabytesPerSecond, 1)) "
@@ -196,10 +221,45 @@ struct BenchReport {
 
     /// How many runs of each variant had a gap long enough to be a fetch stall.
     var stallSummary: String {
-        summaries.map { summary in
-            let stalled = summary.runs.filter { $0.longestGapNanoseconds >= 250_000_000 }.count
-            return "\(summary.variant.id) \(stalled) of \(summary.runs.count)"
-        }.joined(separator: ", ")
+        passes.filter { !$0.summaries.isEmpty }.map { pass in
+            let counts = pass.summaries.map { summary in
+                let stalled = summary.runs.filter { $0.longestGapNanoseconds >= 250_000_000 }.count
+                return "\(summary.variant.id) \(stalled) of \(summary.runs.count)"
+            }.joined(separator: ", ")
+            return comparesLibrdkafkas ? "on \(pass.build.version): \(counts)" : counts
+        }.joined(separator: "; ")
+    }
+
+    /// The Machine section's librdkafka line.
+    private var librdkafkaLine: String {
+        guard comparesLibrdkafkas, let own = passes.first else {
+            return
+                "librdkafka \(machine.librdkafka); the mock cluster runs inside the benchmark process, on the same cores as the consumer"
+        }
+        let others = passes.dropFirst().map { pass in
+            "\(pass.build.version) (`\(pass.build.path)`, first on every consumer process's `LD_LIBRARY_PATH` for its runs)"
+        }
+        return
+            "librdkafka \(own.build.version) (the system's, `\(own.build.path)`) and \(listed(others)); the consumers are built against the system's headers, and the same binaries load either. The mock cluster runs inside the benchmark process, on the system's librdkafka \(machine.librdkafka) for every run, on the same cores as the consumer"
+    }
+
+    /// How the runs checked the librdkafka each consumer process loaded.
+    private var librdkafkaCheck: String {
+        let hostRuns =
+            passes.flatMap { pass in pass.summaries.filter { !$0.variant.isRaw }.flatMap(\.runs) }
+            + passes.flatMap { $0.concurrency?.summaries.flatMap(\.runs) ?? [] }
+        let logged = hostRuns.filter { $0.librdkafka.source == .logged }.count
+        let unknown = hostRuns.filter { $0.librdkafka.version == nil }.count
+        let versions =
+            comparesLibrdkafkas
+            ? "the librdkafka of its table (\(passes.map(\.build.version).joined(separator: " or ")))"
+            : "librdkafka \(passes.first?.build.version ?? machine.librdkafka)"
+        let fallback =
+            logged == hostRuns.count
+            ? ""
+            : " (it did in \(logged) of \(hostRuns.count) runs; in the others /proc/PID/maps named the file it loaded\(unknown > 0 ? ", except in \(unknown), which went unchecked" : ""))"
+        return
+            "that it loaded \(versions): raw-consumer prints `rd_kafka_version_str()`, racecar-host logs it at start-up\(fallback)"
     }
 
     var markdown: String {
@@ -217,28 +277,33 @@ struct BenchReport {
 
             - CPU: \(machine.cpuModel), \(machine.cores) cores online
             - Memory: \(machine.memory); \(machine.kernel)
-            - librdkafka \(machine.librdkafka); the mock cluster runs inside the benchmark process, on the same cores as the consumer
+            - \(librdkafkaLine)
             - Load average (1, 5, 15 min) before: \(loadBefore); after: \(loadAfter)
             - Code: \(revision.map { "git \($0)" } ?? "unknown revision")
 
 
             """
-        if !summaries.isEmpty {
+        if hasThroughputRuns {
             text += throughputSections(megabytes: megabytes)
         }
-        if let concurrency {
-            text += concurrency.section(size: size, commitIntervalSeconds: commitIntervalSeconds)
+        let concurrencyPasses = passes.filter { $0.concurrency != nil }
+        if let first = concurrencyPasses.first?.concurrency {
+            let tables =
+                comparesLibrdkafkas
+                ? concurrencyPasses.map { "### \(heading($0))\n\n\($0.concurrency!.table)" }.joined(separator: "\n\n")
+                : first.table
+            text += first.section(size: size, commitIntervalSeconds: commitIntervalSeconds, tables: tables)
         }
         text += """
             ## Cost of one call across the plugin ABI
 
             \(abiTable)
 
-            Measured in-process: the benchmark `dlopen`s the no-op plugins, creates an instance through the vtable and calls it \(grouped(Double(abi.first?.callsPerRepetition ?? 0))) times in a loop with one prepared `racecar_message` (median of 5 repetitions). The plugins' clock reads are switched off for this (`NOOP_SKIP_CLOCK`), so a call is the indirect call, the Swift SDK's trampoline for Swift plugins, and a counter increment. For scale: one `clock_gettime(CLOCK_MONOTONIC)` costs \(format(clockReadNanoseconds, 1)) ns here, and the no-op consumers make one per message (per batch for `process_batch`) in the throughput runs.
+            Measured in-process: the benchmark `dlopen`s the no-op plugins, creates an instance through the vtable and calls it \(grouped(Double(abi.first?.callsPerRepetition ?? 0))) times in a loop with one prepared `racecar_message` (median of 5 repetitions). The plugins' clock reads are switched off for this (`NOOP_SKIP_CLOCK`), so a call is the indirect call, the Swift SDK's trampoline for Swift plugins, and a counter increment. For scale: one `clock_gettime(CLOCK_MONOTONIC)` costs \(format(clockReadNanoseconds, 1)) ns here, and the no-op consumers make one per message (per batch for `process_batch`) in the throughput runs.\(comparesLibrdkafkas ? " No librdkafka is involved, so this ran once." : "")
 
 
             """
-        if !summaries.isEmpty {
+        if hasThroughputRuns {
             text += """
                 ## Every run
 
@@ -246,46 +311,62 @@ struct BenchReport {
                 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 
                 """
-            for summary in summaries {
-                for run in summary.runs {
-                    text +=
-                        "| \(summary.variant.id) | \(run.run) | \(grouped(run.messagesPerSecond)) | \(format(Double(run.consumeNanoseconds) / 1e9, 3)) "
-                        + "| \(format(run.cpuSeconds, 2)) (\(format(run.userSeconds, 2)) + \(format(run.systemSeconds, 2))) "
-                        + "| \(run.firstRSSBytes.map { format(Double($0) / 1_048_576, 1) } ?? "–") "
-                        + "| \(format(Double(run.peakRSSBytes) / 1_048_576, 1)) | \(format(Double(run.longestGapNanoseconds) / 1e6, 0)) "
-                        + "| \(format(Double(run.startToFirstNanoseconds) / 1e9, 2)) |\n"
+            for pass in passes {
+                for summary in pass.summaries {
+                    for run in summary.runs {
+                        text +=
+                            "| \(runLabel(summary.variant, pass)) | \(run.run) | \(grouped(run.messagesPerSecond)) | \(format(Double(run.consumeNanoseconds) / 1e9, 3)) "
+                            + "| \(format(run.cpuSeconds, 2)) (\(format(run.userSeconds, 2)) + \(format(run.systemSeconds, 2))) "
+                            + "| \(run.firstRSSBytes.map { format(Double($0) / 1_048_576, 1) } ?? "–") "
+                            + "| \(format(Double(run.peakRSSBytes) / 1_048_576, 1)) | \(format(Double(run.longestGapNanoseconds) / 1e6, 0)) "
+                            + "| \(format(Double(run.startToFirstNanoseconds) / 1e9, 2)) |\n"
+                    }
                 }
             }
         }
-        if let concurrency {
-            text += (summaries.isEmpty ? "" : "\n") + concurrency.everyRun
+        if hasConcurrencyRuns {
+            text += (hasThroughputRuns ? "\n" : "") + ConcurrencyReport.everyRunHeader
+            for pass in passes {
+                guard let concurrency = pass.concurrency else { continue }
+                text += concurrency.everyRunRows { runLabel($0, pass) }
+            }
         }
         return text
     }
 
     /// Set-up, results and chart of the throughput variants.
     private func throughputSections(megabytes: Double) -> String {
+        let versions = passes.map(\.build.version)
+        let perVariant =
+            comparesLibrdkafkas
+            ? "per variant on each librdkafka, interleaved (each round runs every variant on \(listed(versions)) in turn)"
+            : "per variant, interleaved"
         var text = """
             ## Set-up
 
             - \(grouped(Double(messages))) messages of \(size) B (\(format(megabytes, 1)) MB of values) in topic `bench` with \(partitions) partitions of librdkafka's mock cluster, loaded in \(format(loadSeconds, 1)) s; offsets checked contiguous from 0 in every partition.
-            - Every run uses a fresh consumer group and reads the topic from the beginning. \(runs) run\(runs == 1 ? "" : "s") per variant, interleaved; every column is the median over the runs.
-            - All consumers use racecar-host's default librdkafka properties (ConfigKey.swift: `fetch.wait.max.ms=1000`, `fetch.max.bytes=10485760`, `queued.min.messages=1000000`, ...; `enable.auto.offset.store=false`), except `offset_commit_interval` = \(format(commitIntervalSeconds, 1)) s for all of them, so that a finished run is committed soon (racecar-host commits asynchronously from its loop at that interval; the raw consumer lets librdkafka auto-commit at the same interval)\(kafkaProperties.isEmpty ? "" : ", and these librdkafka properties for all of them: " + kafkaProperties.map { "`\($0)`" }.joined(separator: ", ")).
+            - Every run uses a fresh consumer group and reads the topic from the beginning. \(runs) run\(runs == 1 ? "" : "s") \(perVariant); every column is the median over the runs.
+            - All consumers use racecar-host's default librdkafka properties (ConfigKey.swift: `fetch.wait.max.ms=1000`, `fetch.max.bytes=10485760`, `queued.min.messages=1000000`, or from librdkafka 2.2.0 on `queued.min.messages=100000` with `fetch.queue.backoff.ms=10`, ...; `enable.auto.offset.store=false`), except `offset_commit_interval` = \(format(commitIntervalSeconds, 1)) s for all of them, so that a finished run is committed soon (racecar-host commits asynchronously from its loop at that interval; the raw consumer lets librdkafka auto-commit at the same interval)\(kafkaProperties.isEmpty ? "" : ", and these librdkafka properties for all of them: " + kafkaProperties.map { "`\($0)`" }.joined(separator: ", ")).
             - The raw consumer (`Sources/Benchmarks/raw-consumer/main.c`) does the host's work with nothing on top: `rd_kafka_consumer_poll`, store the offset (`rd_kafka_offset_store` per message, or `rd_kafka_offsets_store` with the last offset per partition per batch of up to 1000 polled messages), auto-commit; after the last message it commits synchronously and leaves the group.
             - racecar-host runs the no-op plugins (`Sources/Benchmarks/NoopConsumer`, `Sources/Benchmarks/NoopCConsumer`) with `fetch_messages` 1000; the benchmark sends SIGTERM once the group's committed offsets equal the high watermarks. Note that racecar-host stores offsets once per run of consecutive messages of one partition in a polled chunk, in `process` mode too, while the raw per-message consumer stores after every message: the per-message comparison includes that difference. racecar-host also fixes glibc's mmap threshold at 128 KiB when it starts (`Sources/racecar-host/AllocatorTuning.swift`), so librdkafka's fetch buffers go back to the system when freed; the raw consumer runs with glibc's defaults, as a plain librdkafka program would (`MALLOC_MMAP_THRESHOLD_=131072` in its environment gives it the same setting).
 
             ## Results
 
-            \(table)
 
+            """
+        for pass in passes where !pass.summaries.isEmpty {
+            if comparesLibrdkafkas { text += "### \(heading(pass))\n\n" }
+            text += table(pass) + "\n\n"
+        }
+        text += """
             - **msgs/s, MB/s**: messages (and value bytes, 1 MB = 10^6 B) from the first message to the last as the consumer saw them (CLOCK_MONOTONIC); the group join and start-up are excluded and shown in the last column.
             - **CPU s per 1M msgs**: user + system CPU of the whole consumer process (from `wait4`), start to exit, per million messages.
             - **RSS at first message, peak RSS**: the consumer process's resident set size (VmRSS) when its first message arrived, and its maximum (VmHWM) at the end; the consumer reads both from /proc/self/status (1 MB here = 2^20 B). The first is the process itself, libraries and runtime included, before librdkafka's prefetch queue has had time to grow; peak minus first is mostly that queue: fetched messages waiting to be consumed, which grows faster the more the fetcher outruns the consumer, so it varies a lot from run to run for raw and host alike.
             - **RSS vs raw**: megabytes above the raw consumer of the same mode, at the first message and at the peak (medians' difference).
             - **longest gap**: the longest wait between two consecutive messages (batches, for the batch variants) inside the run. Gaps of hundreds of milliseconds are time spent waiting for librdkafka to fetch, not processing: DESIGN.md's "1-second fetch stall" (`queued.min.messages`), or a long-poll fetch (`fetch.wait.max.ms`, racecar-host's `max_wait_time`) holding the connection. They hit raw and host consumers alike, at random, and make single runs of a 1-second workload noisy; `--kafka-property queued.min.messages=...` or `--kafka-property fetch.wait.max.ms=...` shows their effect.
-            - **vs raw**: racecar-host's figure divided by the raw consumer's of the same mode (`process` and the C plugin against per-message storing, `process_batch` against per-batch storing). Throughput above 1 is better; CPU above 1 is worse.
+            - **vs raw**: racecar-host's figure divided by the raw consumer's of the same mode\(comparesLibrdkafkas ? " on the same librdkafka" : "") (`process` and the C plugin against per-message storing, `process_batch` against per-batch storing). Throughput above 1 is better; CPU above 1 is worse.
             - **Stalls**: runs with a gap of 250 ms or more: \(stallSummary).
-            - **Correctness**: every run checked that the consumer saw exactly \(grouped(Double(messages))) messages and that the group's committed offsets equal the high watermarks of all \(partitions) partitions; a failure stops the benchmark.
+            - **Correctness**: every run checked that the consumer saw exactly \(grouped(Double(messages))) messages, that the group's committed offsets equal the high watermarks of all \(partitions) partitions, and \(librdkafkaCheck); a failure stops the benchmark.
 
 
             """
@@ -298,9 +379,10 @@ struct BenchReport {
     }
 }
 
-/// Draws the ratios with python3 and matplotlib; returns a reason when it could not.
-func drawChart(_ summaries: [VariantSummary], to path: String, title: String) -> String? {
-    let hosts = summaries.filter { $0.throughputRatio != nil && $0.cpuRatio != nil }
+/// Draws the ratios of each racecar-host variant with python3 and matplotlib, a pair of bars
+/// each, labelled with `label`; returns a reason when it could not.
+func drawChart(_ summaries: [(label: String, summary: VariantSummary)], to path: String, title: String) -> String? {
+    let hosts = summaries.filter { $0.summary.throughputRatio != nil && $0.summary.cpuRatio != nil }
     guard !hosts.isEmpty else { return "no racecar-host variant to draw" }
     let script = """
         import sys
@@ -316,7 +398,7 @@ func drawChart(_ summaries: [VariantSummary], to path: String, title: String) ->
         labels = [r[0] for r in rows]
         throughput = [float(r[1]) for r in rows]
         cpu = [float(r[2]) for r in rows]
-        fig, ax = plt.subplots(figsize=(9, 4.8), dpi=120)
+        fig, ax = plt.subplots(figsize=(max(9, 1.6 * len(rows)), 4.8), dpi=120)
         x = range(len(rows))
         width = 0.38
         a = ax.bar([i - width / 2 for i in x], throughput, width, label="throughput vs raw (higher is better)", color="#3b78c2")
@@ -334,8 +416,8 @@ func drawChart(_ summaries: [VariantSummary], to path: String, title: String) ->
         fig.savefig(out)
         """
     var arguments = ["python3", "-c", script, path, title]
-    for summary in hosts {
-        arguments += [summary.variant.chartLabel, String(summary.throughputRatio!), String(summary.cpuRatio!)]
+    for (label, summary) in hosts {
+        arguments += [label, String(summary.throughputRatio!), String(summary.cpuRatio!)]
     }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -95,6 +95,8 @@ struct RunResult {
     let instanceCounts: [Int]
     /// Time each instance spent inside `process`, where the consumer reports it (SleepingConsumer).
     let instanceBusyNanoseconds: [UInt64]?
+    /// The librdkafka the process loaded (checked against the run's build when known).
+    let librdkafka: LoadedLibrdkafka
 
     var messagesPerSecond: Double { Double(messages) / (Double(consumeNanoseconds) / 1e9) }
 }
@@ -116,6 +118,11 @@ struct RunSettings {
     var consumerEnvironment: [String: String] = [:]
     /// Keep a passed run's standard output and error too.
     var keepLogs = false
+    /// The librdkafka the consumer must load: its directory, if any, goes first on the
+    /// process's LD_LIBRARY_PATH.
+    var librdkafka: LibrdkafkaBuild
+    /// Every librdkafka of the benchmark, to name the file a consumer mapped.
+    var librdkafkaBuilds: [LibrdkafkaBuild]
 }
 
 /// Variables of the benchmark's own environment that a consumer process never inherits:
@@ -126,8 +133,9 @@ func isConsumerSetting(_ name: String) -> Bool {
 
 /// Runs one variant once on a fresh consumer group and checks it saw everything.
 func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchError) -> RunResult {
-    let group = "bench-\(variant.id)-\(run)-\(getpid())-\(monotonicNanoseconds() / 1_000_000)"
-    let label = "\(variant.id) run \(run)"
+    let group =
+        "bench-\(variant.id)-\(settings.librdkafka.version)-\(run)-\(getpid())-\(monotonicNanoseconds() / 1_000_000)"
+    let label = "\(variant.id) run \(run) on librdkafka \(settings.librdkafka.label)"
     let workDirectory = settings.scratchDirectory + "/" + group
     guard mkdir(workDirectory, 0o755) == 0 else {
         throw BenchError("\(label): could not create \(workDirectory): \(String(cString: strerror(errno)))")
@@ -138,6 +146,9 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
     // configuration.
     var environment = ProcessInfo.processInfo.environment.filter { !isConsumerSetting($0.key) }
     environment.merge(settings.consumerEnvironment) { _, new in new }
+    if let directory = settings.librdkafka.directory {
+        environment = prependingLibraryPath(directory, to: environment)
+    }
     let executable: String
     let arguments: [String]
     switch variant.kind {
@@ -178,6 +189,9 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
         )
     }
 
+    // racecar-host's librdkafka, for when its log does not say: the file it mapped, read while
+    // it runs (the dynamic loader maps it after posix_spawn has returned).
+    var mappedLibrdkafkaPath: String?
     let outcome: ChildOutcome
     if variant.isRaw {
         // raw-consumer stops by itself after the expected number of messages.
@@ -191,6 +205,7 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
         // everything, the point where an operator could stop it losing nothing.
         var lastSeen: [Int64] = []
         while true {
+            if mappedLibrdkafkaPath == nil { mappedLibrdkafkaPath = mappedLibrdkafka(process: String(child.pid)) }
             if let early = child.poll() {
                 throw failure(
                     "racecar-host exited (\(early.summary)) before committing every message; committed: \(describe(lastSeen, against: settings.highWatermarks))"
@@ -217,6 +232,27 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
     }
 
     guard outcome.exitStatus == 0 else { throw failure("ended with \(outcome.summary)") }
+    let librdkafka = LoadedLibrdkafka(
+        output: variant.isRaw ? child.standardOutput : child.standardError,
+        printed: variant.isRaw,
+        mappedPath: mappedLibrdkafkaPath,
+        builds: settings.librdkafkaBuilds
+    )
+    let expected = settings.librdkafka
+    if let version = librdkafka.version {
+        guard version == expected.version else {
+            throw failure(
+                "loaded \(librdkafka.description), not \(expected.version) from \(expected.path)"
+                    + (expected.directory.map {
+                        ", though \($0) was first on its LD_LIBRARY_PATH: LD_PRELOAD or a DT_RPATH in the binary beats that"
+                    } ?? "")
+            )
+        }
+    } else if expected.directory != nil {
+        throw failure(
+            "could not tell which librdkafka it loaded: \(librdkafka.description); expected \(expected.version) from \(expected.path)"
+        )
+    }
     // One teardown line per consumer instance: with `concurrency: N`, N lines to add up.
     let lines = child.standardOutput.split(separator: "\n").filter { $0.hasPrefix("noop count=") }
     let reports = lines.compactMap { NoopReport(String($0)) }
@@ -270,7 +306,8 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
         longestGapNanoseconds: report.longestGapNanoseconds ?? 0,
         instanceCounts: reports.map(\.count),
         instanceBusyNanoseconds: reports.allSatisfy { $0.busyNanoseconds != nil }
-            ? reports.map { $0.busyNanoseconds! } : nil
+            ? reports.map { $0.busyNanoseconds! } : nil,
+        librdkafka: librdkafka
     )
 }
 

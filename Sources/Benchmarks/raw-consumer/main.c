@@ -2,6 +2,7 @@
  * raw-consumer: the plain librdkafka baseline racecar-bench compares racecar-host with.
  *
  *     raw-consumer BROKERS GROUP TOPIC EXPECTED_MESSAGES message|batch [COMMIT_INTERVAL_MS [NAME=VALUE...]]
+ *     raw-consumer --librdkafka-version
  *
  * It does the work racecar-host does for a consumer that does nothing, and no more: a
  * high-level consumer (subscribe, consumer group) with the librdkafka properties
@@ -16,7 +17,10 @@
  *             rd_kafka_consume_batch: the latter is unsafe in librdkafka 2.0.x), then store
  *             the last offset of each partition once per batch.
  *
- * After EXPECTED_MESSAGES messages it commits synchronously, leaves the group and prints
+ * It first prints the librdkafka it loaded, `librdkafka <rd_kafka_version_str()> loaded`
+ * (racecar-bench reads it, as it reads racecar-host's start-up line, to check that every
+ * consumer loaded the librdkafka it was meant to), and with --librdkafka-version does nothing
+ * else. After EXPECTED_MESSAGES messages it commits synchronously, leaves the group and prints
  *     noop count=<messages> first_ns=<CLOCK_MONOTONIC ns of the first> last_ns=<of the last>
  *          max_gap_ns=<longest wait between two messages or batches> first_rss_kb=<VmRSS at the
  *          first message> peak_rss_kb=<VmHWM>
@@ -125,8 +129,13 @@ static int accept_message(rd_kafka_message_t *message) {
 }
 
 int main(int argc, char **argv) {
+    /* On standard output, flushed, so that it is there even when the run fails. */
+    printf("librdkafka %s loaded\n", rd_kafka_version_str());
+    fflush(stdout);
+    if (argc == 2 && strcmp(argv[1], "--librdkafka-version") == 0) return 0;
     if (argc < 6) {
-        fprintf(stderr, "usage: raw-consumer BROKERS GROUP TOPIC EXPECTED_MESSAGES message|batch [COMMIT_INTERVAL_MS [NAME=VALUE...]]\n");
+        fprintf(stderr, "usage: raw-consumer BROKERS GROUP TOPIC EXPECTED_MESSAGES message|batch [COMMIT_INTERVAL_MS [NAME=VALUE...]]\n"
+                        "       raw-consumer --librdkafka-version\n");
         return 1;
     }
     const char *brokers = argv[1], *group = argv[2], *topic = argv[3], *mode = argv[5];
@@ -143,7 +152,7 @@ int main(int argc, char **argv) {
     }
     const char *commit_interval = argc >= 7 ? argv[6] : "10000";
 
-    /* racecar-host's defaults (RacecarConfig+Kafka.swift), nothing else. */
+    /* racecar-host's defaults for the librdkafka loaded (RacecarConfig+Kafka.swift), nothing else. */
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", brokers);
     set(conf, "client.id", "racecar");
@@ -158,7 +167,12 @@ int main(int argc, char **argv) {
     set(conf, "fetch.wait.max.ms", "1000");
     set(conf, "fetch.max.bytes", "10485760");
     set(conf, "max.partition.fetch.bytes", "1048576");
-    set(conf, "queued.min.messages", "1000000");
+    /* From 2.2.0 on, fetch.queue.backoff.ms exists and racecar-host sets it to 10 ms, with
+     * librdkafka's own queued.min.messages instead of the workaround for 2.0.2's one-second
+     * fetch stall (LibrdkafkaVersion.swift, ConfigLoader.swift). */
+    int fetch_queue_backoff = rd_kafka_version() >= 0x02020000;
+    set(conf, "queued.min.messages", fetch_queue_backoff ? "100000" : "1000000");
+    if (fetch_queue_backoff) set(conf, "fetch.queue.backoff.ms", "10");
     set(conf, "fetch.min.bytes", "1");
     set(conf, "partition.assignment.strategy", "range,roundrobin");
     set(conf, "auto.offset.reset", "earliest");
