@@ -84,8 +84,9 @@ package final class ConsumerLoop<Client: KafkaClient> {
     /// Consumes until a stop is requested, then shuts down: finishes the in-flight message or
     /// batch, tears the consumer down, delivers, commits and leaves the group.
     ///
+    /// - Parameter consuming: Called once subscribed, before the first poll.
     /// - Throws: ``RuntimeError`` for a fatal processing or Kafka error, after the shutdown.
-    package func run() throws(RuntimeError) {
+    package func run(consuming: () -> Void = {}) throws(RuntimeError) {
         do {
             try client.subscribe(topics)
         } catch {
@@ -96,6 +97,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
         logger.info(
             "\(consumer.name) consuming \(topics.map(\.topic).joined(separator: ", ")) as group \(groupID)\(parallel) on \(client.implementation)"
         )
+        consuming()
 
         var kafkaFailure: KafkaError?
         while !runtime.stop.isRequested {

@@ -10,8 +10,11 @@ package enum ConsumerRuntime {
     ///
     /// - Throws: ``RuntimeError`` when no broker answers, the plugin's `create` fails, or
     ///   processing or Kafka failed fatally (after the shutdown).
+    ///
+    /// - Parameter consuming: Called once the consumer has subscribed and polls.
     package static func run(
-        consumer: ConsumerDescriptor, config: RacecarConfig, stop: StopRequest, logger: Logger
+        consumer: ConsumerDescriptor, config: RacecarConfig, stop: StopRequest, logger: Logger,
+        consuming: @escaping () -> Void = {}
     ) throws(RuntimeError) {
         let groupID = ConsumerGroupName.derive(
             consumerName: consumer.name, explicit: config.groupID, prefix: config.groupIDPrefix)
@@ -30,6 +33,6 @@ package enum ConsumerRuntime {
             throw .kafka(error)
         }
         let loop = try ConsumerLoop(consumer: consumer, config: config, client: client, stop: stop, logger: logger)
-        try loop.run()
+        try loop.run(consuming: consuming)
     }
 }

@@ -19,16 +19,19 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var options: ConsumerOptions
 
     func run() throws {
+        var startup: DaemonStartup?
         do {
-            try runHost()
+            try runHost(daemonStartup: &startup)
         } catch {
             // The one place a failure is printed: everything deferred has run by now.
             FileHandle.standardError.write(Data("racecar-host: error: \(error)\n".utf8))
+            // A daemon's standard error may go nowhere: the process that started it prints it too.
+            startup?.failed(error.description, status: error.status)
             throw ExitCode(error.status)
         }
     }
 
-    private func runHost() throws(UserError) {
+    private func runHost(daemonStartup: inout DaemonStartup?) throws(UserError) {
         AllocatorTuning.apply()
         // Forking is only safe while this is the only thread: daemonize before anything else.
         let early: RacecarConfig
@@ -37,7 +40,8 @@ struct RunCommand: ParsableCommand {
         } catch {
             throw .configuration("\(error)")
         }
-        if early.daemonize { Daemon.detach(logfile: early.logfile) }
+        if early.daemonize { daemonStartup = Daemon.detach(logfile: early.logfile) }
+        let startup = daemonStartup
 
         // Before any other thread exists, so that every thread inherits the blocked signals.
         let configDump = ConfigDumpSlot()
@@ -73,7 +77,9 @@ struct RunCommand: ParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(
                 service: ConsumerService(stop: signals.stop) { [stop = signals.stop] in
-                    try ConsumerRuntime.run(consumer: descriptor, config: config, stop: stop, logger: logger)
+                    try ConsumerRuntime.run(
+                        consumer: descriptor, config: config, stop: stop, logger: logger,
+                        consuming: { startup?.ready() })
                 },
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup)
