@@ -8,7 +8,18 @@ package final class KafkaProducer: @unchecked Sendable {
     private let callbacks = CallbackBox()
     private let deliveryTimeoutMilliseconds: Int32
 
-    package init(configuration: KafkaConfiguration, deliveryTimeout: Duration, logger: Logger) throws(KafkaError) {
+    /// Creates the producer.
+    ///
+    /// - Parameters:
+    ///   - deliveryTimeout: The `message.timeout.ms` that `configuration` sets: how long
+    ///     librdkafka tries to deliver each message.
+    ///   - flushGrace: How much longer than `deliveryTimeout` ``flush()`` waits for the last
+    ///     delivery reports.
+    ///   - logger: Receives librdkafka's error events as warnings, and its critical log lines.
+    package init(
+        configuration: KafkaConfiguration, deliveryTimeout: Duration, flushGrace: Duration = .seconds(5),
+        logger: Logger
+    ) throws(KafkaError) {
         let conf = try configuration.makeConf()
         callbacks.logger = logger
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(callbacks).toOpaque())
@@ -26,7 +37,7 @@ package final class KafkaProducer: @unchecked Sendable {
             throw .operationFailed(operation: "creating the Kafka producer", message: String(nulTerminated: errorText))
         }
         self.handle = handle
-        self.deliveryTimeoutMilliseconds = Int32(clamping: Int64((deliveryTimeout + .seconds(5)) / .milliseconds(1)))
+        self.deliveryTimeoutMilliseconds = Int32(clamping: Int64((deliveryTimeout + flushGrace) / .milliseconds(1)))
     }
 
     deinit {
@@ -142,12 +153,19 @@ package final class KafkaProducer: @unchecked Sendable {
 
     /// Waits until every enqueued message is delivered or failed.
     ///
-    /// - Throws: when the wait exceeded `message_timeout`.
+    /// - Throws: when the wait exceeded the delivery timeout and its grace.
     package func flush() throws(KafkaError) {
         let error = rd_kafka_flush(handle, deliveryTimeoutMilliseconds)
         if error != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw .failed("delivering produced messages", error)
         }
+    }
+
+    /// Drops every message not delivered yet, queued or in flight; their delivery reports say
+    /// they were purged. For giving up after ``flush()`` timed out, so that destroying the
+    /// producer does not wait for them once more.
+    package func purge() {
+        rd_kafka_purge(handle, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
     }
 
     /// Partition counts by topic, for partition keys.

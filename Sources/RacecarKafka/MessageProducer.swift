@@ -1,3 +1,4 @@
+import Logging
 import RacecarConfiguration
 
 /// A producer for tools such as `racecarctl produce`, configured like the host's own.
@@ -6,10 +7,29 @@ package final class MessageProducer {
     private let tracker = DeliveryTracker()
 
     /// Creates a producer from `config` (brokers, security, producer properties).
-    package init(config: RacecarConfig) throws(KafkaError) {
-        producer = try KafkaProducer(
-            configuration: config.producerConfiguration(), deliveryTimeout: config.messageTimeout,
-            logger: .init(label: "racecarctl"))
+    ///
+    /// - Parameters:
+    ///   - deliveryTimeout: How long to try delivering each message, in place of `message_timeout`
+    ///     and any `message.timeout.ms` among the producer properties; ``flush()`` then waits at
+    ///     most two seconds longer. `nil` keeps `message_timeout`, and the host's longer flush.
+    ///   - logger: Receives librdkafka's warnings while it retries, such as a broker that
+    ///     refuses connections.
+    /// - Throws: ``KafkaError/unresolvableBrokers(hosts:reason:)`` at once when no broker host
+    ///   name resolves (librdkafka would only retry until the delivery timeout).
+    package init(
+        config: RacecarConfig, deliveryTimeout: Duration? = nil, logger: Logger = Logger(label: "racecarctl")
+    ) throws(KafkaError) {
+        try BrokerAddresses.checkResolvable(config.brokers)
+        var configuration = config.producerConfiguration()
+        if let deliveryTimeout {
+            configuration.set("message.timeout.ms", milliseconds(deliveryTimeout), origin: "the delivery timeout")
+            producer = try KafkaProducer(
+                configuration: configuration, deliveryTimeout: deliveryTimeout, flushGrace: .seconds(2),
+                logger: logger)
+        } else {
+            producer = try KafkaProducer(
+                configuration: configuration, deliveryTimeout: config.messageTimeout, logger: logger)
+        }
     }
 
     /// Enqueues one message.
@@ -43,11 +63,18 @@ package final class MessageProducer {
         try producer.produce(message, headers: outgoingHeaders, tracker: tracker)
     }
 
-    /// Waits for every enqueued message.
+    /// Waits for every enqueued message, at most the delivery timeout and a grace.
     ///
-    /// - Throws: the first delivery failure, explained.
+    /// - Throws: the first delivery failure, explained; ``KafkaError/isTimeout`` tells a
+    ///   delivery that ran out of time.
     package func flush() throws(KafkaError) {
-        try producer.flush()
+        do throws(KafkaError) {
+            try producer.flush()
+        } catch {
+            // Given up on: closing the producer must not wait for these messages again.
+            producer.purge()
+            throw error
+        }
         if let failure = tracker.takeFailure() { throw failure }
     }
 }

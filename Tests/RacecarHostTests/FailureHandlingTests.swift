@@ -307,7 +307,7 @@ import Testing
 
     @Test func racecarctlFailsClearlyWhenDeliveryFails() async throws {
         let result = try await HostProcess.run(
-            ["produce", "-t", "greetings", "-v", "hello", "--brokers", "127.0.0.1:1"],
+            ["produce", "-t", "greetings", "-v", "hello", "--brokers", "127.0.0.1:1", "--timeout", "1"],
             environment: [
                 "RACECAR_MESSAGE_TIMEOUT": "1", "RACECAR_SOCKET_TIMEOUT": "2", "RACECAR_MAX_WAIT_TIME": "0.5",
             ],
