@@ -189,8 +189,12 @@ import Testing
 
     /// Whether the mock coordinator refused the commit made on revocation because the group
     /// was rebalancing, which the mocks of 2.0.2 and 2.16 both do now and then: the partitions'
-    /// next owner repeats what the refused commit would have covered. A limit of the test
-    /// cluster, not of a librdkafka version, so it stays a known issue on every version.
+    /// next owner repeats what the refused commit would have covered. The mock answers
+    /// OffsetCommit with REBALANCE_IN_PROGRESS while its group is joining or syncing, where
+    /// Kafka's coordinator accepts commits of the current generation; with cooperative-sticky
+    /// that happens when the other member's rejoin reaches the mock before this member's
+    /// revocation commit. A limit of the test cluster, not of a librdkafka version or of the
+    /// host, so it stays a known issue on every version, marked only when the log shows it.
     static func mockRefusedCommit(_ host: HostProcess) -> Bool {
         host.stderr.contains("offset commit failed: Broker: Group rebalance in progress")
     }
