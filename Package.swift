@@ -164,6 +164,7 @@ let package = Package(
                 "RacecarPluginHosting",
                 "RacecarRuntime",
                 "RacecarSDK",
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
     ]

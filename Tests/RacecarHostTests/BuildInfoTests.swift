@@ -1,0 +1,9 @@
+import RacecarOperations
+import RacecarSDK
+import Testing
+
+@Suite struct BuildInfoTests {
+    @Test func theSDKVersionTheHostReportsIsTheSDKs() {
+        #expect(BuildInfo.sdkVersion == RacecarPlugin.sdkVersion)
+    }
+}
