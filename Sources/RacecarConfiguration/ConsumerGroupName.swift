@@ -17,3 +17,11 @@ package enum ConsumerGroupName {
         return (prefix ?? "") + derived.lowercased()
     }
 }
+
+extension RacecarConfig {
+    /// The group id `consumer` runs with: `group_id`, else derived from its name after
+    /// `group_id_prefix`.
+    package func effectiveGroupID(consumer: String) -> String {
+        ConsumerGroupName.derive(consumerName: consumer, explicit: groupID, prefix: groupIDPrefix)
+    }
+}

@@ -10,7 +10,7 @@ extension RacecarConfig {
             let padded = key.name.padding(toLength: width, withPad: " ", startingAt: 0)
             if key.name == "group_id", groupID == nil || groupID?.isEmpty == true {
                 // The id the consumer will use, as it is derived.
-                let derived = ConsumerGroupName.derive(consumerName: consumer, explicit: nil, prefix: groupIDPrefix)
+                let derived = effectiveGroupID(consumer: consumer)
                 let prefix = groupIDPrefix.map { " with group_id_prefix \($0)" } ?? ""
                 text += "  \(padded)  \(derived)  (derived from the consumer name\(prefix))\n"
                 continue

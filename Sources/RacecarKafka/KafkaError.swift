@@ -9,10 +9,6 @@ package struct KafkaErrorCode: Hashable, Sendable, CustomStringConvertible {
         rawValue = code.rawValue
     }
 
-    package init(rawValue: Int32) {
-        self.rawValue = rawValue
-    }
-
     var code: rd_kafka_resp_err_t { rd_kafka_resp_err_t(rawValue: rawValue) }
 
     /// librdkafka's symbolic name without the leading underscore, e.g. `FENCED_INSTANCE_ID`.

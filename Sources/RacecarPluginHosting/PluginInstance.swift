@@ -13,7 +13,7 @@ import RacecarConfiguration
 /// The plugin ABI promises that one instance is never called concurrently: every method but
 /// `init` must be called from one thread at a time (checked in debug builds).
 package final class PluginInstance: @unchecked Sendable {
-    package let consumer: ConsumerDescriptor
+    private let consumer: ConsumerDescriptor
     private let context: InstanceHostContext
     private let slots: MessageSlots
     private let errorBuffer = ReusableErrorBuffer()

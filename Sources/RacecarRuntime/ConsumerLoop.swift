@@ -50,8 +50,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
         self.consumer = consumer
         self.client = client
         self.logger = logger
-        groupID = ConsumerGroupName.derive(
-            consumerName: consumer.name, explicit: config.groupID, prefix: config.groupIDPrefix)
+        groupID = config.effectiveGroupID(consumer: consumer.name)
         topics = config.topicSubscriptions(compiled: consumer.subscriptions)
         runtime = RuntimeContext(
             stop: stop, inbox: WorkerInbox(), clock: clock,

@@ -16,8 +16,7 @@ package enum ConsumerRuntime {
         consumer: ConsumerDescriptor, config: RacecarConfig, stop: StopRequest, logger: Logger,
         consuming: @escaping () -> Void = {}
     ) throws(RuntimeError) {
-        let groupID = ConsumerGroupName.derive(
-            consumerName: consumer.name, explicit: config.groupID, prefix: config.groupIDPrefix)
+        let groupID = config.effectiveGroupID(consumer: consumer.name)
         var logger = logger
         logger[metadataKey: "consumer"] = "\(consumer.name)"
         logger[metadataKey: "group"] = "\(groupID)"

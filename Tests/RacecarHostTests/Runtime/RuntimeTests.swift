@@ -42,6 +42,15 @@ import Testing
             clock: clock.runtimeClock, logger: .init(label: "runtime-tests"))
     }
 
+    /// Puts `messages` in events/0, assigns it, and runs the two passes that take the
+    /// assignment and poll and process them.
+    func assignAndPoll(_ loop: ConsumerLoop<ScriptedKafka>, messages: Int) {
+        kafka.add(messages, to: Self.events0)
+        kafka.assignNext([Self.events0])
+        _ = loop.runOnce()
+        _ = loop.runOnce()
+    }
+
     /// The events after the first one containing `marker`.
     func events(after marker: String) -> [String] {
         let all = EventLog.all
@@ -68,10 +77,7 @@ import Testing
 
     @Test func revocationFinishesStoresCommitsThenTellsThePluginBeforeUnassigning() throws {
         let loop = try loop()
-        kafka.add(2, to: Self.events0)
-        kafka.assignNext([Self.events0])
-        _ = loop.runOnce()
-        _ = loop.runOnce()
+        assignAndPoll(loop, messages: 2)
         kafka.revokeNext([Self.events0])
         _ = loop.runOnce()
         #expect(
@@ -80,10 +86,7 @@ import Testing
 
     @Test func lostAssignmentIsNotCommitted() throws {
         let loop = try loop()
-        kafka.add(1, to: Self.events0)
-        kafka.assignNext([Self.events0])
-        _ = loop.runOnce()
-        _ = loop.runOnce()
+        assignAndPoll(loop, messages: 1)
         kafka.revokeNext([Self.events0], lost: true)
         _ = loop.runOnce()
         #expect(events(after: "store events/0@1") == ["revoked events/0", "unassign events/0"])
@@ -94,10 +97,7 @@ import Testing
             $0.offsetCommitInterval = .seconds(10)
             $0.offsetCommitOnIdle = true
         }
-        kafka.add(2, to: Self.events0)
-        kafka.assignNext([Self.events0])
-        _ = loop.runOnce()
-        _ = loop.runOnce()
+        assignAndPoll(loop, messages: 2)
         clock.advance(by: .seconds(9.999))
         _ = loop.runOnce()
         #expect(!EventLog.all.contains { $0.hasPrefix("commit") }, "nothing is due before the interval")
@@ -116,10 +116,7 @@ import Testing
             $0.maxPauseTimeout = .seconds(5)
             $0.offsetCommitInterval = .seconds(3600)
         }
-        kafka.add(3, to: Self.events0)
-        kafka.assignNext([Self.events0])
-        _ = loop.runOnce()
-        _ = loop.runOnce()
+        assignAndPoll(loop, messages: 3)
         #expect(
             events(after: "assigned")
                 == [
@@ -155,10 +152,7 @@ import Testing
             $0.deadLetterTopic = "events-dlq"
             $0.maxRetries = 1
         }
-        kafka.add(2, to: Self.events0)
-        kafka.assignNext([Self.events0])
-        _ = loop.runOnce()
-        _ = loop.runOnce()
+        assignAndPoll(loop, messages: 2)
         clock.advance(by: .seconds(1))
         EventLog.reset()
         _ = loop.runOnce()
@@ -173,10 +167,7 @@ import Testing
 
     @Test func batchFailureKeepsTheFinishedPrefixAndRetriesFromTheFailedMessage() throws {
         let loop = try loop("ProbeBatchConsumer", failing: ["events/0@3"]) { $0.pauseTimeout = .seconds(1) }
-        kafka.add(6, to: Self.events0)
-        kafka.assignNext([Self.events0])
-        _ = loop.runOnce()
-        _ = loop.runOnce()
+        assignAndPoll(loop, messages: 6)
         #expect(
             events(after: "assigned")
                 == [
@@ -191,10 +182,7 @@ import Testing
 
     @Test func pauseTimeoutZeroStopsTheHostAfterTheFailure() throws {
         let loop = try loop(failing: ["events/0@0"]) { $0.pauseTimeout = .seconds(0) }
-        kafka.add(2, to: Self.events0)
-        kafka.assignNext([Self.events0])
-        _ = loop.runOnce()
-        _ = loop.runOnce()
+        assignAndPoll(loop, messages: 2)
         #expect(stop.isRequested)
         #expect(
             events(after: "assigned") == [
@@ -204,10 +192,7 @@ import Testing
 
     @Test func shutdownTearsDownCommitsLeavesThenDestroys() throws {
         let loop = try loop()
-        kafka.add(1, to: Self.events0)
-        kafka.assignNext([Self.events0])
-        _ = loop.runOnce()
-        _ = loop.runOnce()
+        assignAndPoll(loop, messages: 1)
         stop.request()
         try loop.run()
         // Leaving the group revokes the assignment, whose commit comes again; the plugin, torn
