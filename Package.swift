@@ -6,8 +6,6 @@ let package = Package(
     products: [
         .executable(name: "racecar-host", targets: ["racecar-host"]),
         .executable(name: "racecarctl", targets: ["racecarctl"]),
-        .library(name: "RacecarSDK", targets: ["RacecarSDK"]),
-        .library(name: "RacecarTesting", targets: ["RacecarTesting"]),
         .library(name: "EchoConsumer", type: .dynamic, targets: ["EchoConsumer"]),
         .library(name: "ArchiveEventsConsumer", type: .dynamic, targets: ["ArchiveEventsConsumer"]),
         .library(name: "GeoCodingConsumer", type: .dynamic, targets: ["GeoCodingConsumer"]),
@@ -19,6 +17,9 @@ let package = Package(
         .executable(name: "racecar-bench", targets: ["racecar-bench"]),
     ],
     dependencies: [
+        // The plugin contract (the C header, the Swift SDK and its test kit) is its own small
+        // package, so that plugins depend on it alone.
+        .package(path: "SDK"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
@@ -26,11 +27,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        // The plugin contract: the C header plugin authors read, and the Swift layer over it.
-        .target(name: "CRacecarPlugin", path: "SDK/CRacecarPlugin"),
-        .target(name: "RacecarSDK", dependencies: ["CRacecarPlugin"], path: "SDK/RacecarSDK"),
-        .target(name: "RacecarTesting", dependencies: ["RacecarSDK", "CRacecarPlugin"], path: "SDK/RacecarTesting"),
-
         // The host, one target per layer. Allowed imports (checked by .ci/check-layers):
         // runtime -> Kafka, plugin hosting, configuration, instrumentation; plugin hosting ->
         // configuration; Kafka -> configuration; instrumentation -> none of ours; operations ->
@@ -62,7 +58,10 @@ let package = Package(
         ),
         .target(
             name: "RacecarPluginHosting",
-            dependencies: ["CRacecarPlugin", "RacecarConfiguration", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                .product(name: "CRacecarPlugin", package: "SDK"), "RacecarConfiguration",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "RacecarRuntime",
@@ -114,11 +113,18 @@ let package = Package(
         ),
 
         // Consumers we ship.
-        .target(name: "EchoConsumer", dependencies: ["RacecarSDK"], path: "Plugins/EchoConsumer"),
-        .target(name: "ArchiveEventsConsumer", dependencies: ["RacecarSDK"], path: "Plugins/ArchiveEventsConsumer"),
-        .target(name: "GeoCodingConsumer", dependencies: ["RacecarSDK"], path: "Plugins/GeoCodingConsumer"),
         .target(
-            name: "CountingCConsumer", dependencies: ["CRacecarPlugin"], path: "Plugins/CountingCConsumer",
+            name: "EchoConsumer", dependencies: [.product(name: "RacecarSDK", package: "SDK")],
+            path: "Plugins/EchoConsumer"),
+        .target(
+            name: "ArchiveEventsConsumer", dependencies: [.product(name: "RacecarSDK", package: "SDK")],
+            path: "Plugins/ArchiveEventsConsumer"),
+        .target(
+            name: "GeoCodingConsumer", dependencies: [.product(name: "RacecarSDK", package: "SDK")],
+            path: "Plugins/GeoCodingConsumer"),
+        .target(
+            name: "CountingCConsumer", dependencies: [.product(name: "CRacecarPlugin", package: "SDK")],
+            path: "Plugins/CountingCConsumer",
             publicHeadersPath: "."),
 
         // The throughput benchmark (`swift run -c release racecar-bench`) and what it runs: the
@@ -126,10 +132,10 @@ let package = Package(
         // their own memory.
         .target(name: "CProcessStatus", path: "Sources/Benchmarks/CProcessStatus"),
         .target(
-            name: "NoopConsumer", dependencies: ["RacecarSDK", "CProcessStatus"],
+            name: "NoopConsumer", dependencies: [.product(name: "RacecarSDK", package: "SDK"), "CProcessStatus"],
             path: "Sources/Benchmarks/NoopConsumer"),
         .target(
-            name: "NoopCConsumer", dependencies: ["CRacecarPlugin", "CProcessStatus"],
+            name: "NoopCConsumer", dependencies: [.product(name: "CRacecarPlugin", package: "SDK"), "CProcessStatus"],
             path: "Sources/Benchmarks/NoopCConsumer", publicHeadersPath: "."),
         .executableTarget(
             name: "raw-consumer", dependencies: ["CRdKafka", "CProcessStatus"],
@@ -138,7 +144,7 @@ let package = Package(
             name: "racecar-bench",
             dependencies: [
                 "RacecarKafka",
-                "CRacecarPlugin",
+                .product(name: "CRacecarPlugin", package: "SDK"),
                 "CRdKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -148,10 +154,11 @@ let package = Package(
 
         // Tests.
         .target(
-            name: "ScriptedTestConsumers", dependencies: ["RacecarSDK"], path: "Tests/Plugins/ScriptedTestConsumers"),
+            name: "ScriptedTestConsumers", dependencies: [.product(name: "RacecarSDK", package: "SDK")],
+            path: "Tests/Plugins/ScriptedTestConsumers"),
         .testTarget(
             name: "RacecarTestingTests",
-            dependencies: ["RacecarTesting", "GeoCodingConsumer"]
+            dependencies: [.product(name: "RacecarTesting", package: "SDK"), "GeoCodingConsumer"]
         ),
         .testTarget(
             name: "RacecarHostTests",
@@ -163,7 +170,7 @@ let package = Package(
                 "RacecarOperations",
                 "RacecarPluginHosting",
                 "RacecarRuntime",
-                "RacecarSDK",
+                .product(name: "RacecarSDK", package: "SDK"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
