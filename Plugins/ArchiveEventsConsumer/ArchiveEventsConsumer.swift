@@ -2,16 +2,28 @@ import Foundation
 import RacecarSDK
 
 /// Archives `events` in batches, one file per batch, like the Racecar README's
-/// ArchiveEventsConsumer. Files go to `$ARCHIVE_DIR` (default `./archive`), named
-/// `<topic>-<partition>-<first offset>-<last offset>`, one value per line.
-final class ArchiveEventsConsumer: BatchConsumer {
+/// ArchiveEventsConsumer. Files go to the `archive_dir` setting, named
+/// `<topic>-<partition>-<first offset>-<last offset>`, one value per line:
+///
+/// ```yaml
+/// production:
+///   ArchiveEventsConsumer:
+///     settings:
+///       archive_dir: /var/lib/archive
+/// ```
+final class ArchiveEventsConsumer: BatchConsumer, ReadsSettings {
+    struct Settings: Decodable {
+        var archiveDir: String
+    }
+
     static let subscriptions = [Subscription("events")]
     static let fetchMessages: Int? = 100
+    static let settingDeclarations = [SettingDeclaration.required("archive_dir", "the folder batches are written to")]
 
     private let directory: URL
 
-    init() throws {
-        directory = URL(fileURLWithPath: ProcessInfo.processInfo.environment["ARCHIVE_DIR"] ?? "archive")
+    init(settings: Settings) throws {
+        directory = URL(fileURLWithPath: settings.archiveDir)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 

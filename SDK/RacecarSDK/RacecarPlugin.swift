@@ -20,7 +20,7 @@ import Synchronization
 ///   on Linux. The host never unloads a plugin.
 public enum RacecarPlugin {
     /// The SDK's version, recorded in every plugin's descriptor.
-    public static let sdkVersion = "0.1.0"
+    public static let sdkVersion = "0.2.0"
 
     /// A descriptor is immutable once built, so sharing its address across threads is safe.
     private struct Exported: @unchecked Sendable {
@@ -107,6 +107,18 @@ public enum RacecarPlugin {
                     kafka_property_count: properties.count
                 ))
         }
+        let declarations = (type as? any ReadsSettings.Type)?.settingDeclarations ?? []
+        let settingPointers = UnsafeMutablePointer<UnsafePointer<racecar_setting_declaration>?>.allocate(
+            capacity: max(declarations.count, 1))
+        for (index, declaration) in declarations.enumerated() {
+            settingPointers[index] = permanent(
+                racecar_setting_declaration(
+                    struct_size: MemoryLayout<racecar_setting_declaration>.size,
+                    name: UnsafePointer(strdup(declaration.name)),
+                    description: declaration.description.map { UnsafePointer(strdup($0)) },
+                    flags: declaration.abiFlags
+                ))
+        }
         let isBatch = type is any BatchConsumer.Type
         let vtable = permanent(
             racecar_consumer_vtable(
@@ -133,7 +145,9 @@ public enum RacecarPlugin {
                 vtable: vtable,
                 user_data: UnsafeRawPointer(Unmanaged.passRetained(ConsumerType(type)).toOpaque()),
                 // Message.headers asks the host, so messages never pay for parsing unread headers.
-                flags: RACECAR_HEADERS_ON_DEMAND
+                flags: RACECAR_HEADERS_ON_DEMAND,
+                settings: settingPointers,
+                setting_count: declarations.count
             ))
     }
 
@@ -177,7 +191,14 @@ private let createTrampoline:
         }
         let type = Unmanaged<ConsumerType>.fromOpaque(userData).takeUnretainedValue().type
         do {
-            let created = ConsumerInstance(consumer: try type.init(), host: host, hostAPI: hostAPI)
+            let consumer: any RacecarConsumer
+            if let readsSettings = type as? any ReadsSettings.Type {
+                let json = hostAPI.pointee.settings_json(host).map { String(cString: $0) } ?? "{}"
+                consumer = try readsSettings.make(settingsJSON: json)
+            } else {
+                consumer = try type.init()
+            }
+            let created = ConsumerInstance(consumer: consumer, host: host, hostAPI: hostAPI)
             ConsumerInstance.register(created)
             instancePointer.pointee = Unmanaged.passRetained(created).toOpaque()
             return RACECAR_OK

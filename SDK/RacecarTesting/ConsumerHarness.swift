@@ -59,14 +59,28 @@ public final class ConsumerHarness<Subject: RacecarConsumer> {
 
     /// Creates the consumer through its descriptor's `create`, as the host does at start-up.
     ///
-    /// - Throws: Whatever the consumer's `init()` throws.
-    public init(_ type: Subject.Type = Subject.self) throws {
+    /// - Parameter settings: The consumer's settings, as racecar.yml's `settings:` would give
+    ///   them (``ReadsSettings``): `["archive_dir": "/tmp/out"]`.
+    /// - Throws: ``ConsumerHarnessError/missingSetting(consumer:setting:)`` when a required
+    ///   setting is missing, as the host refuses to start then; otherwise whatever the
+    ///   consumer's `init()` or `init(settings:)` throws (a ``SettingsError`` for a setting of the
+    ///   wrong type).
+    public init(_ type: Subject.Type = Subject.self, settings: [String: TestSetting] = [:]) throws {
         let descriptor = RacecarPlugin.consumerDescriptor(of: type)
         let name = descriptor.pointee.name.map { String(cString: $0) } ?? String(describing: type)
         guard let vtable = descriptor.pointee.vtable?.pointee, let create = vtable.create else {
             throw ConsumerHarnessError.notCalledByHost("the descriptor of \(name) has no create entry point")
         }
-        let host = HarnessHost()
+        for index in 0..<descriptor.pointee.setting_count {
+            guard let declaration = descriptor.pointee.settings?[index]?.pointee,
+                declaration.flags & RACECAR_SETTING_REQUIRED != 0, let settingName = declaration.name
+            else { continue }
+            let setting = String(cString: settingName)
+            if settings[setting] == nil || settings[setting] == .null {
+                throw ConsumerHarnessError.missingSetting(consumer: name, setting: setting)
+            }
+        }
+        let host = HarnessHost(settings: settings)
         let errorBuffer = HarnessErrorBuffer()
         var created: UnsafeMutableRawPointer?
         let (status, thrown) = ThrownErrors.recording {

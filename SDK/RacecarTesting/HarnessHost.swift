@@ -1,6 +1,10 @@
 import CRacecarPlugin
 import RacecarSDK
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The host side of one ``ConsumerHarness``: what the consumer reaches through the
 /// `racecar_host_api` table. Its address is the `racecar_host *` the harness passes to `create`.
 final class HarnessHost {
@@ -14,6 +18,19 @@ final class HarnessHost {
     var deliveryFailure: String?
     /// The messages of the current call, which `message_headers` answers for.
     let messages = MessageSlots()
+    /// The consumer's settings as C strings, valid until the host is gone (after `destroy`).
+    private let settingsJSON: UnsafeMutablePointer<CChar>
+    private let settingTexts: [String: UnsafeMutablePointer<CChar>]
+
+    init(settings: [String: TestSetting]) {
+        settingsJSON = strdup(TestSetting.mapping(settings).json)
+        settingTexts = settings.filter { $0.value != .null }.mapValues { strdup($0.text) }
+    }
+
+    deinit {
+        free(settingsJSON)
+        for text in settingTexts.values { free(text) }
+    }
 
     /// The `racecar_host *` for this host. The harness keeps the host alive until after `destroy`.
     var handle: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }
@@ -28,17 +45,20 @@ final class HarnessHost {
         func text(_ pointer: UnsafeRawPointer?, _ count: Int) -> String? {
             pointer.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: count), as: UTF8.self) }
         }
-        var headers: [(name: String, value: String?)] = []
+        func bytes(_ pointer: UnsafeRawPointer?, _ count: Int) -> [UInt8]? {
+            pointer.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) }
+        }
+        var headers: [(name: String, value: [UInt8]?)] = []
         for index in 0..<request.header_count {
             guard let header = request.headers?[index]?.pointee else { continue }
-            headers.append((header.name.map { String(cString: $0) } ?? "", text(header.value, header.value_length)))
+            headers.append((header.name.map { String(cString: $0) } ?? "", bytes(header.value, header.value_length)))
         }
         produced.append(
             ProducedMessage(
                 topic: String(cString: topic),
-                key: text(request.key, request.key_length),
-                value: text(request.value, request.value_length),
-                headers: headers,
+                keyBytes: bytes(request.key, request.key_length),
+                valueBytes: bytes(request.value, request.value_length),
+                headerBytes: headers,
                 partition: request.partition == RACECAR_PARTITION_ANY ? nil : request.partition,
                 partitionKey: text(request.partition_key, request.partition_key_length)
             ))
@@ -99,6 +119,13 @@ final class HarnessHost {
                     headers.pointee = found.list
                     count.pointee = found.count
                     return RACECAR_OK
+                },
+                setting: { handle, name in
+                    guard let host = from(handle), let name else { return nil }
+                    return host.settingTexts[String(cString: name)].map { UnsafePointer($0) }
+                },
+                settings_json: { handle in
+                    from(handle).map { UnsafePointer($0.settingsJSON) }
                 }
             ))
         return UnsafePointer(table)

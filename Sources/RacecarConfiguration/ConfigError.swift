@@ -16,6 +16,10 @@ package enum ConfigError: Error, Equatable, CustomStringConvertible {
     case rejectedByLibrdkafka(String)
     /// A variable needed by the Heroku integration is missing or unusable.
     case heroku(String)
+    /// A setting the consumer's plugin requires is not set anywhere.
+    case missingSetting(consumer: String, setting: DeclaredSetting)
+    /// `settings:` outside a consumer's section.
+    case misplacedSettings(source: ConfigSource, consumer: String?)
 
     package var description: String {
         switch self {
@@ -35,6 +39,14 @@ package enum ConfigError: Error, Equatable, CustomStringConvertible {
             return message
         case .heroku(let message):
             return "heroku: \(message)"
+        case .missingSetting(let consumer, let setting):
+            let purpose = setting.description.map { " (\($0))" } ?? ""
+            return "\(consumer) requires setting `\(setting.name)`\(purpose): set it under `settings:` in the "
+                + "\(consumer) section of racecar.yml, or \(setting.environmentVariable)"
+        case .misplacedSettings(let source, let consumer):
+            let section = consumer ?? "<ConsumerName>"
+            return "\(source): `settings` belongs in a consumer's section (`\(section):` then `settings:` "
+                + "under it), not directly in an environment section"
         }
     }
 }

@@ -92,6 +92,10 @@ package struct ConfigLoader {
             var consumerEntries: [(key: String, value: Node)] = []
             for section in [common, environmentSection] {
                 for (key, value) in section {
+                    if key == ConsumerSettings.key {
+                        throw .misplacedSettings(
+                            source: .file(path: file.path, line: value.mark?.line ?? 0), consumer: consumerName)
+                    }
                     if ConfigKey.byName[key] == nil, let nested = value.mapping {
                         // A mapping under an unknown key is a per-consumer section; check it either way.
                         let entries = try ConfigFile.flatten(nested, path: file.path)
@@ -110,11 +114,20 @@ package struct ConfigLoader {
                 }
             }
             for (key, value) in consumerEntries {
-                try apply(key: key, node: value, file: file, to: &config)
+                if key == ConsumerSettings.key {
+                    try applySettings(value, file: file, to: &config)
+                } else {
+                    try apply(key: key, node: value, file: file, to: &config)
+                }
             }
         }
 
         for (variable, text) in environment.sorted(by: { $0.key < $1.key }) where variable.hasPrefix("RACECAR_") {
+            if variable.hasPrefix(ConsumerSettings.environmentPrefix), consumerName != nil {
+                let setting = String(variable.dropFirst(ConsumerSettings.environmentPrefix.count)).lowercased()
+                config.settings.set(setting, SettingValue(plainScalar: text), from: .environment(variable: variable))
+                continue
+            }
             let name = String(variable.dropFirst("RACECAR_".count)).lowercased()
             guard let key = ConfigKey.byName[name] else {
                 if variable != "RACECAR_ENV" {
@@ -135,6 +148,10 @@ package struct ConfigLoader {
 
         if config.heroku { try HerokuSettings(environment: environment).apply(to: &config) }
         try validate(config, requireSubscriptions: requireSubscriptions)
+        if let defaults {
+            try checkRequiredSettings(config, consumer: defaults.name)
+            warnings += undeclaredSettingWarnings(config, consumer: defaults.name)
+        }
         return (config, warnings)
     }
 
@@ -153,6 +170,7 @@ package struct ConfigLoader {
     }
 
     private func applyPluginDefaults(_ consumer: ConsumerDefaults, to config: inout RacecarConfig) {
+        config.declaredSettings = consumer.settings
         config.pluginConsumerProperties = consumer.subscriptions.flatMap(\.kafkaProperties)
         if !consumer.subscriptions.isEmpty {
             config.subscribesTo = consumer.subscriptions.map(\.topic)
@@ -194,7 +212,7 @@ package struct ConfigLoader {
     }
 
     private func checkKeysExist(_ entries: [(key: String, value: Node)], file: ConfigFile) throws(ConfigError) {
-        for (key, value) in entries where ConfigKey.byName[key] == nil {
+        for (key, value) in entries where ConfigKey.byName[key] == nil && key != ConsumerSettings.key {
             throw .unknownKey(
                 key: key,
                 source: .file(path: file.path, line: value.mark?.line ?? 0),
@@ -255,6 +273,66 @@ package struct ConfigLoader {
             throw .invalidValue(key: key.name, value: shown, source: source, expected: key.expected)
         }
         config.sources[key] = source
+    }
+
+    /// Merges a consumer section's `settings:` mapping into the settings, setting by setting: the
+    /// environment's section is read after `common`, so its values win.
+    private func applySettings(_ node: Node, file: ConfigFile, to config: inout RacecarConfig) throws(ConfigError) {
+        let source = ConfigSource.file(path: file.path, line: node.mark?.line ?? 0)
+        if case .scalar(let scalar) = node, scalar.isNull { return }
+        guard let mapping = node.mapping else {
+            throw .invalidValue(
+                key: ConsumerSettings.key, value: "`\(node.string ?? "a list")`", source: source,
+                expected: "a mapping of setting names to values")
+        }
+        for (name, value) in try ConfigFile.flatten(mapping, path: file.path) {
+            let settingSource = ConfigSource.file(path: file.path, line: value.mark?.line ?? 0)
+            config.settings.set(name, try settingValue(value, source: settingSource, name: name), from: settingSource)
+        }
+    }
+
+    /// A setting's YAML node as a typed value, `${VAR}` substituted in every scalar.
+    private func settingValue(_ node: Node, source: ConfigSource, name: String) throws(ConfigError) -> SettingValue {
+        switch node {
+        case .scalar(let scalar):
+            if scalar.isNull { return .null }
+            let text = try substitute(scalar.string, source: source, key: "settings.\(name)")
+            return scalar.style == .plain ? SettingValue(plainScalar: text) : .string(text)
+        case .sequence(let sequence):
+            var items: [SettingValue] = []
+            for item in sequence { items.append(try settingValue(item, source: source, name: name)) }
+            return .list(items)
+        case .mapping(let mapping):
+            var entries: [(key: String, value: SettingValue)] = []
+            for (key, value) in try ConfigFile.flatten(mapping, path: configPath) {
+                entries.append((key, try settingValue(value, source: source, name: "\(name).\(key)")))
+            }
+            return .mapping(entries)
+        case .alias:
+            return .null
+        }
+    }
+
+    /// Refuses to start a consumer without a setting its plugin requires, before any consumer
+    /// is created.
+    private func checkRequiredSettings(_ config: RacecarConfig, consumer: String) throws(ConfigError) {
+        for declared in config.declaredSettings where declared.isRequired {
+            if config.settings[declared.name] == nil || config.settings[declared.name] == .null {
+                throw .missingSetting(consumer: consumer, setting: declared)
+            }
+        }
+    }
+
+    /// Settings the plugin does not declare are passed on, but a close match is likely a typo.
+    private func undeclaredSettingWarnings(_ config: RacecarConfig, consumer: String) -> [String] {
+        let declared = config.declaredSettings.map(\.name)
+        guard !declared.isEmpty else { return [] }
+        return config.settings.values.map(\.name).filter { !declared.contains($0) }.map { name in
+            let closest = declared.min { editDistance(name, $0) < editDistance(name, $1) }
+            let hint = closest.map { "; did you mean `\($0)`?" } ?? ""
+            return "\(config.settings.sources[name].map { "\($0)" } ?? "settings"): \(consumer) does not declare "
+                + "setting `\(name)`\(hint) (declared: \(declared.joined(separator: ", ")))"
+        }
     }
 
     /// Replaces `${VAR}` and `${VAR:-default}` with values from the environment.

@@ -24,15 +24,18 @@ package struct ConsumerDefaults: Sendable {
     package var fetchMessages: Int?
     /// The compiled-in fetch wait, if any.
     package var maxWaitTime: Duration?
+    /// The settings the consumer reads from its racecar.yml section.
+    package var settings: [DeclaredSetting]
 
     package init(
         name: String, subscriptions: [Subscription] = [], groupID: String? = nil, fetchMessages: Int? = nil,
-        maxWaitTime: Duration? = nil
+        maxWaitTime: Duration? = nil, settings: [DeclaredSetting] = []
     ) {
         self.name = name
         self.subscriptions = subscriptions
         self.groupID = groupID
         self.fetchMessages = fetchMessages
         self.maxWaitTime = maxWaitTime
+        self.settings = settings
     }
 }

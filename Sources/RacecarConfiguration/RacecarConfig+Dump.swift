@@ -17,10 +17,35 @@ extension RacecarConfig {
             }
             text += "  \(padded)  \(displayValue(of: key))  (\(sources[key]))\n"
         }
+        text += settingsDump()
         if !pluginConsumerProperties.isEmpty {
             let shown = Self.redactingSecrets(pluginConsumerProperties)
             text +=
                 "  librdkafka properties from the plugin: \(shown.joined(separator: ",")) (overridden by `consumer`)\n"
+        }
+        return text
+    }
+
+    /// The consumer's settings: each declared one (set or not) and each one set, secrets redacted.
+    private func settingsDump() -> String {
+        var names = declaredSettings.map(\.name)
+        names += settings.values.map(\.name).filter { !names.contains($0) }
+        guard !names.isEmpty else { return "" }
+        var text = "  settings:\n"
+        let width = names.map(\.count).max() ?? 0
+        for name in names {
+            let declared = declaredSettings.first { $0.name == name }
+            let padded = name.padding(toLength: width, withPad: " ", startingAt: 0)
+            let value = settings[name]
+            let shown: String
+            switch value {
+            case nil, .null?: shown = declared?.isRequired == true ? "(missing, required)" : "(not set)"
+            case _ where declared?.isSecret == true: shown = "[redacted]"
+            case let value?: shown = value.json
+            }
+            let source = settings.sources[name].map { "  (\($0))" } ?? ""
+            let note = declared == nil && !declaredSettings.isEmpty ? "  [not declared by the plugin]" : ""
+            text += "    \(padded)  \(shown)\(source)\(note)\n"
         }
         return text
     }

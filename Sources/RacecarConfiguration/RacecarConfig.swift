@@ -80,6 +80,11 @@ package struct RacecarConfig: Sendable {
     package var consumerProperties: [String] = []
     package var producerProperties: [String] = []
 
+    // The consumer's own settings, which only its plugin reads.
+    package var settings = ConsumerSettings()
+    /// What the plugin declared about them (required, secret).
+    package var declaredSettings: [DeclaredSetting] = []
+
     // Logging and operations
     package var logLevel: Logger.Level = .info
     package var logfile: String?

@@ -4,5 +4,5 @@ package enum BuildInfo {
     package static let version = "0.2.0"
     /// The version of the SDK shipped with this host (`RacecarPlugin.sdkVersion`, which a test
     /// keeps equal to this).
-    package static let sdkVersion = "0.1.0"
+    package static let sdkVersion = "0.2.0"
 }

@@ -8,6 +8,8 @@ package struct ConsumerDescriptor: Sendable {
     /// The name an operator runs it by.
     package var name: String { defaults.name }
     package var subscriptions: [ConsumerDefaults.Subscription] { defaults.subscriptions }
+    /// The settings the consumer reads, as it declares them (required, secret).
+    package var declaredSettings: [DeclaredSetting] { defaults.settings }
     /// Whether the consumer takes batches (`process_batch`) rather than single messages.
     package var isBatchConsumer: Bool { vtable.process_batch != nil }
     /// Whether the consumer wants librdkafka's statistics (`on_statistics`).
@@ -62,12 +64,14 @@ package struct ConsumerDescriptor: Sendable {
                     kafkaProperties: properties
                 ))
         }
+        let settings = try Self.declaredSettings(descriptor, consumer: name, pluginPath: pluginPath)
         self.defaults = ConsumerDefaults(
             name: name,
             subscriptions: subscriptions,
             groupID: descriptor.group_id.map { String(cString: $0) },
             fetchMessages: descriptor.fetch_messages > 0 ? Int(descriptor.fetch_messages) : nil,
-            maxWaitTime: descriptor.max_wait_time_ms > 0 ? .milliseconds(Int64(descriptor.max_wait_time_ms)) : nil
+            maxWaitTime: descriptor.max_wait_time_ms > 0 ? .milliseconds(Int64(descriptor.max_wait_time_ms)) : nil,
+            settings: settings
         )
         // Bits this host does not know would mean something it cannot honour.
         let unknownFlags = descriptor.flags & ~RACECAR_HEADERS_ON_DEMAND
@@ -79,5 +83,41 @@ package struct ConsumerDescriptor: Sendable {
         self.readsHeadersOnDemand = descriptor.flags & RACECAR_HEADERS_ON_DEMAND != 0
         self.raw = raw
         self.vtable = vtable
+    }
+
+    /// The settings the consumer declares (ABI 1.2; none for older plugins, whose descriptors
+    /// end before the field).
+    private static func declaredSettings(
+        _ descriptor: racecar_consumer_descriptor, consumer name: String, pluginPath: String
+    ) throws(PluginLoadError) -> [DeclaredSetting] {
+        let knownFlags = RACECAR_SETTING_REQUIRED | RACECAR_SETTING_SECRET
+        var settings: [DeclaredSetting] = []
+        for index in 0..<descriptor.setting_count {
+            guard let pointer = descriptor.settings?[index] else {
+                throw .invalidDescriptor(path: pluginPath, reason: "consumer \(name) has a null setting #\(index)")
+            }
+            let declaration = readExtensible(pointer)
+            guard let namePointer = declaration.name, namePointer.pointee != 0 else {
+                throw .invalidDescriptor(path: pluginPath, reason: "consumer \(name) declares a setting without a name")
+            }
+            let settingName = String(cString: namePointer)
+            guard !settings.contains(where: { $0.name == settingName }) else {
+                throw .invalidDescriptor(
+                    path: pluginPath, reason: "consumer \(name) declares setting `\(settingName)` twice")
+            }
+            guard declaration.flags & ~knownFlags == 0 else {
+                throw .invalidDescriptor(
+                    path: pluginPath,
+                    reason: "consumer \(name)'s setting `\(settingName)` sets flags this host does not know "
+                        + "(0x\(String(declaration.flags & ~knownFlags, radix: 16)))")
+            }
+            settings.append(
+                DeclaredSetting(
+                    name: settingName,
+                    description: declaration.description.map { String(cString: $0) },
+                    isRequired: declaration.flags & RACECAR_SETTING_REQUIRED != 0,
+                    isSecret: declaration.flags & RACECAR_SETTING_SECRET != 0))
+        }
+        return settings
     }
 }

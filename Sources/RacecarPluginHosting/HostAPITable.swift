@@ -13,7 +13,9 @@ enum HostAPITable {
                 produce: produce,
                 deliver: deliver,
                 log: log,
-                message_headers: messageHeaders
+                message_headers: messageHeaders,
+                setting: setting,
+                settings_json: settingsJSON
             ))
         return UnsafePointer(table)
     }()
@@ -74,6 +76,16 @@ enum HostAPITable {
             count.pointee = found.count
             return RACECAR_OK
         }
+
+    private static let setting: @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> UnsafePointer<CChar>? = {
+        host, name in
+        guard let context = InstanceHostContext.from(host), let name else { return nil }
+        return context.settings.text(of: String(cString: name))
+    }
+
+    private static let settingsJSON: @convention(c) (OpaquePointer?) -> UnsafePointer<CChar>? = { host in
+        InstanceHostContext.from(host)?.settings.json
+    }
 
     private static let log: @convention(c) (OpaquePointer?, racecar_log_level, UnsafePointer<CChar>?) -> Void = {
         host, level, message in

@@ -7,11 +7,14 @@ final class InstanceHostContext: Sendable {
     let services: any PluginHostServices
     /// The messages of the instance's current call, for headers on demand.
     let slots: MessageSlots
+    /// The consumer's settings, for `setting` and `settings_json`.
+    let settings: SettingsStrings
 
-    init(logger: Logger, services: any PluginHostServices, slots: MessageSlots) {
+    init(logger: Logger, services: any PluginHostServices, slots: MessageSlots, settings: SettingsStrings) {
         self.logger = logger
         self.services = services
         self.slots = slots
+        self.settings = settings
     }
 
     var opaque: OpaquePointer { OpaquePointer(Unmanaged.passUnretained(self).toOpaque()) }

@@ -29,19 +29,22 @@ package final class PluginInstance: @unchecked Sendable {
     ///   - capacity: The most messages one `process_batch` call receives.
     ///   - services: Where the plugin's `produce` and `deliver` calls go.
     ///   - headerSource: Reads the headers of the messages of the current call.
+    ///   - settings: The consumer's settings, which the plugin reads through the host API.
     /// - Throws: ``PluginCallError/createFailed(consumer:message:)`` with the plugin's message.
     package init(
         consumer: ConsumerDescriptor,
         capacity: Int,
         logger: Logger,
         services: any PluginHostServices,
-        headerSource: MessageHeaderSource
+        headerSource: MessageHeaderSource,
+        settings: ConsumerSettings
     ) throws(PluginCallError) {
         self.consumer = consumer
         self.vtable = consumer.vtable
         slots = MessageSlots(
             capacity: capacity, headersOnDemand: consumer.readsHeadersOnDemand, headerSource: headerSource)
-        context = InstanceHostContext(logger: logger, services: services, slots: slots)
+        context = InstanceHostContext(
+            logger: logger, services: services, slots: slots, settings: SettingsStrings(settings))
         var created: UnsafeMutableRawPointer?
         var message = ""
         let status = withErrorBuffer(capturing: &message) { error in

@@ -49,7 +49,8 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
             consumerName: consumer.name, groupID: groupID, config: config, inbox: runtime.inbox, stop: runtime.stop,
             clock: runtime.clock, metrics: runtime.metrics)
         instance = try PluginInstance(
-            consumer: consumer, capacity: config.fetchMessages, logger: logger, services: services, headerSource: self)
+            consumer: consumer, capacity: config.fetchMessages, logger: logger, services: services, headerSource: self,
+            settings: config.settings)
     }
 
     // MARK: Processing

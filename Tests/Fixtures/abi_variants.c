@@ -5,6 +5,8 @@
  *   -DVARIANT_INIT_FAILS    racecar_plugin_init_v1 returns an error
  *   -DVARIANT_OLDER_STRUCTS structs declare the smaller sizes of an older header
  *   -DVARIANT_ABI_1_0       a plugin built against the ABI 1.0 header (no descriptor flags)
+ *   -DVARIANT_ABI_1_1       a plugin built against the ABI 1.1 header (no declared settings)
+ *   -DVARIANT_REQUIRED_SETTING the consumer declares a required setting, `api_url`
  *   -DVARIANT_UNKNOWN_FLAGS the consumer sets a flag bit the header does not define
  *   -DVARIANT_CREATE_FAILS  the consumer's create returns an error
  *   -DVARIANT_NO_SYMBOL     the entry symbol is missing
@@ -12,6 +14,8 @@
  * `<topic>/<partition>@<offset> <key> <value>`, then ` <name>=<value>` per header, per
  * message. It reads the headers from the message: it never asks for them on demand (the
  * older variants set RACECAR_HEADERS_ON_DEMAND only as garbage past their descriptor's size).
+ * From ABI 1.2 on it declares the settings `greeting` and `token` (secret), and its create
+ * prints `fixture settings <json>` and `fixture greeting=<value or (unset)>`.
  */
 #include <stdio.h>
 #include <stddef.h>
@@ -26,6 +30,13 @@ static racecar_status fixture_create(const racecar_consumer_descriptor *consumer
     return RACECAR_ERROR;
 #else
     (void)error;
+#if !defined(VARIANT_OLDER_STRUCTS) && !defined(VARIANT_ABI_1_0) && !defined(VARIANT_ABI_1_1)
+    /* A plugin of ABI 1.2 may call the 1.2 functions: the host checked the minor at load. */
+    const char *greeting = api->setting(host, "greeting");
+    printf("fixture settings %s\n", api->settings_json(host));
+    printf("fixture greeting=%s\n", greeting ? greeting : "(unset)");
+    fflush(stdout);
+#endif
     *instance = NULL;
     return RACECAR_OK;
 #endif
@@ -57,6 +68,11 @@ static racecar_status fixture_process(void *instance, const racecar_message *mes
 #define VTABLE_SIZE sizeof(racecar_consumer_vtable)
 #define CONSUMER_SIZE offsetof(racecar_consumer_descriptor, flags)
 #define SUBSCRIPTION_SIZE sizeof(racecar_subscription)
+#elif defined(VARIANT_ABI_1_1)
+/* ABI 1.2 appended the declared settings to the consumer descriptor. */
+#define VTABLE_SIZE sizeof(racecar_consumer_vtable)
+#define CONSUMER_SIZE offsetof(racecar_consumer_descriptor, settings)
+#define SUBSCRIPTION_SIZE sizeof(racecar_subscription)
 #else
 #define VTABLE_SIZE sizeof(racecar_consumer_vtable)
 #define CONSUMER_SIZE sizeof(racecar_consumer_descriptor)
@@ -85,6 +101,28 @@ static const racecar_subscription events = {
 };
 static const racecar_subscription *const subscriptions[] = {&events};
 
+static const racecar_setting_declaration greeting_setting = {
+    .struct_size = sizeof(racecar_setting_declaration),
+    .name = "greeting",
+    .description = "printed at create",
+};
+static const racecar_setting_declaration token_setting = {
+    .struct_size = sizeof(racecar_setting_declaration),
+    .name = "token",
+    .flags = RACECAR_SETTING_SECRET,
+};
+#ifdef VARIANT_REQUIRED_SETTING
+static const racecar_setting_declaration api_url_setting = {
+    .struct_size = sizeof(racecar_setting_declaration),
+    .name = "api_url",
+    .description = "where the fixture sends nothing",
+    .flags = RACECAR_SETTING_REQUIRED,
+};
+static const racecar_setting_declaration *const settings[] = {&greeting_setting, &token_setting, &api_url_setting};
+#else
+static const racecar_setting_declaration *const settings[] = {&greeting_setting, &token_setting};
+#endif
+
 static const racecar_consumer_descriptor consumer = {
     .struct_size = CONSUMER_SIZE,
     .name = "FixtureConsumer",
@@ -96,6 +134,9 @@ static const racecar_consumer_descriptor consumer = {
 #elif defined(VARIANT_UNKNOWN_FLAGS)
     .flags = 0x80u,
 #endif
+    /* Past the size of the 1.0 and 1.1 variants: garbage the host must not read. */
+    .settings = settings,
+    .setting_count = sizeof settings / sizeof settings[0],
 };
 static const racecar_consumer_descriptor *const consumers[] = {&consumer};
 
@@ -110,6 +151,8 @@ static const racecar_plugin_descriptor plugin = {
     .abi_minor = RACECAR_ABI_MINOR + 1,
 #elif defined(VARIANT_OLDER_STRUCTS) || defined(VARIANT_ABI_1_0)
     .abi_minor = 0,
+#elif defined(VARIANT_ABI_1_1)
+    .abi_minor = 1,
 #else
     .abi_minor = RACECAR_ABI_MINOR,
 #endif

@@ -62,12 +62,29 @@ import Testing
         #expect(host.stderr.contains("CountingCConsumer processed 40 messages"))
     }
 
+    @Test func swiftPluginProducesBytesThatAreNotText() async throws {
+        try cluster.createTopic("events", partitions: 1)
+        try cluster.createTopic("events-bytes", partitions: 1)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
+        let host = try start(TestPaths.plugin("ScriptedTestConsumers"), "BytesProducingConsumer")
+        let produced = try await KafkaTestClient(brokers: cluster.bootstrapServers).read(
+            topic: "events-bytes", partitions: 1, count: 3)
+        host.send(SIGTERM)
+        #expect(try await host.waitForExit() == 0)
+        #expect(produced.map(\.valueBytes) == (0..<3).map { [0x00] + Array("value-0-\($0)".utf8) + [0xFF] })
+        #expect(produced.map(\.keyBytes) == (0..<3).map { [0xDE, UInt8($0)] })
+        for message in produced {
+            #expect(message.headerBytes == ["binary": [0x00, 0x01, 0xFE], "empty": []])
+        }
+    }
+
     /// How a plugin gets headers: on demand through the host API (the Swift SDK, one message at
     /// a time and in batches, and a C plugin that sets RACECAR_HEADERS_ON_DEMAND), or in every
     /// message (C plugins built against ABI 1.0 or an older header, whose smaller descriptors
-    /// have no flags: the garbage flags past their size must be ignored).
+    /// have no flags: the garbage flags past their size must be ignored; and a C plugin built
+    /// against ABI 1.1, whose descriptor ends before the declared settings).
     enum HeaderReader: String, CaseIterable {
-        case swiftOnDemand, swiftBatchOnDemand, cOnDemand, cBuiltForABI10, cBuiltForOlderHeader
+        case swiftOnDemand, swiftBatchOnDemand, cOnDemand, cBuiltForABI10, cBuiltForABI11, cBuiltForOlderHeader
 
         func pluginAndConsumer() throws -> (String, String) {
             switch self {
@@ -75,6 +92,7 @@ import Testing
             case .swiftBatchOnDemand: (TestPaths.plugin("ScriptedTestConsumers"), "HeaderEchoBatchConsumer")
             case .cOnDemand: (TestPaths.plugin("CountingCConsumer"), "CountingCConsumer")
             case .cBuiltForABI10: (try FixturePlugins.path("ABI_1_0"), "FixtureConsumer")
+            case .cBuiltForABI11: (try FixturePlugins.path("ABI_1_1"), "FixtureConsumer")
             case .cBuiltForOlderHeader: (try FixturePlugins.path("OLDER_STRUCTS"), "FixtureConsumer")
             }
         }
@@ -127,7 +145,7 @@ import Testing
         let host = try start(
             TestPaths.plugin("ArchiveEventsConsumer"), "ArchiveEventsConsumer",
             [
-                "ARCHIVE_DIR": archive.path,
+                "RACECAR_SETTINGS_ARCHIVE_DIR": archive.path,
                 "RACECAR_FETCH_MESSAGES": "10",
             ])
         try await host.waitFor("25 archived messages") { lines in

@@ -43,13 +43,13 @@ import Testing
     @Test func otherMajorABIVersion() async throws {
         let path = try FixturePlugins.path("OTHER_MAJOR")
         try await expectError(
-            ["--plugin", path, "FixtureConsumer"], contains: [path, "plugin ABI 2.1", "speaks ABI 1.1"])
+            ["--plugin", path, "FixtureConsumer"], contains: [path, "plugin ABI 2.2", "speaks ABI 1.2"])
     }
 
     @Test func newerMinorABIVersion() async throws {
         let path = try FixturePlugins.path("NEWER_MINOR")
         try await expectError(
-            ["--plugin", path, "FixtureConsumer"], contains: [path, "plugin ABI 1.2", "upgrade the host"])
+            ["--plugin", path, "FixtureConsumer"], contains: [path, "plugin ABI 1.3", "upgrade the host"])
     }
 
     @Test func consumerWithUnknownFlags() async throws {

@@ -53,7 +53,7 @@ extern "C" {
 /** Bumped when a change breaks existing plugins; part of the symbol names. */
 #define RACECAR_ABI_MAJOR 1
 /** Bumped when fields or functions are appended; older plugins keep working. */
-#define RACECAR_ABI_MINOR 1
+#define RACECAR_ABI_MINOR 2
 
 /* ------------------------------------------------------------------------ */
 /* Status codes and errors                                                   */
@@ -226,6 +226,20 @@ typedef struct racecar_host_api {
     racecar_status (*message_headers)(racecar_host *host, const racecar_message *message,
                                       const racecar_header *const **headers, size_t *count,
                                       racecar_error_buffer *error);
+    /**
+     * Since ABI 1.2. The value of the consumer's setting `name` (the `settings:`
+     * mapping of its section in racecar.yml, or RACECAR_SETTINGS_<NAME>), as
+     * NUL-terminated text: a scalar as written (`8080`, `true`, `/var/archive`),
+     * a list or mapping as JSON. NULL when the setting is not set. The text
+     * stays valid until `destroy` returns.
+     */
+    const char *(*setting)(racecar_host *host, const char *name);
+    /**
+     * Since ABI 1.2. Every setting of the consumer as one NUL-terminated JSON
+     * object (`{}` when it has none): strings, numbers, booleans, null, lists
+     * and mappings as YAML resolved them. Valid until `destroy` returns.
+     */
+    const char *(*settings_json)(racecar_host *host);
 } racecar_host_api;
 
 /* ------------------------------------------------------------------------ */
@@ -362,6 +376,26 @@ typedef struct racecar_subscription {
  */
 #define RACECAR_HEADERS_ON_DEMAND 0x1u
 
+/** For `racecar_setting_declaration.flags`: the host refuses to start without it. */
+#define RACECAR_SETTING_REQUIRED 0x1u
+/** For `racecar_setting_declaration.flags`: its value is shown as [redacted]. */
+#define RACECAR_SETTING_SECRET 0x2u
+
+/**
+ * Since ABI 1.2. A setting the consumer reads (see `racecar_host_api.setting`).
+ * The host checks required settings before any consumer is created, and
+ * `racecar-host config` and `inspect` list the declared ones.
+ */
+typedef struct racecar_setting_declaration {
+    size_t struct_size;
+    /** NUL-terminated name, as written in racecar.yml (e.g. "archive_dir"). */
+    const char *name;
+    /** One line saying what it is for, or NULL. */
+    const char *description;
+    /** RACECAR_SETTING_REQUIRED and RACECAR_SETTING_SECRET, or 0. */
+    uint32_t flags;
+} racecar_setting_declaration;
+
 /**
  * One consumer a plugin offers, with its compiled-in defaults. An operator
  * can override every default in racecar.yml, the environment or flags.
@@ -386,6 +420,9 @@ struct racecar_consumer_descriptor {
      * consumer that sets any other bit.
      */
     uint32_t flags;
+    /** Since ABI 1.2. The settings the consumer reads, or NULL and 0. */
+    const racecar_setting_declaration *const *settings;
+    size_t setting_count;
 };
 
 /** What a plugin is: returned by `racecar_plugin_abi_v1`. */

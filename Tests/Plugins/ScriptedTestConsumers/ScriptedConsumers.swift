@@ -140,6 +140,19 @@ final class ScriptedProducingConsumer: Consumer {
     }
 }
 
+/// Produces every message it receives to `events-bytes` as bytes that are not UTF-8: the value
+/// framed by 0x00 and 0xFF, a two-byte key, and a binary header, as protobuf or Avro payloads are.
+final class BytesProducingConsumer: Consumer {
+    static let subscriptions = [Subscription("events")]
+
+    func process(_ message: Message) throws {
+        let value = [0x00] + Array(message.valueBytes ?? UnsafeRawBufferPointer(start: nil, count: 0)) + [0xFF]
+        try produce(
+            bytes: value, topic: "events-bytes", key: [0xDE, UInt8(truncatingIfNeeded: message.offset)],
+            headers: [("binary", [0x00, 0x01, 0xFE]), ("empty", []), ("null", nil)])
+    }
+}
+
 /// Receives librdkafka's statistics.
 final class ScriptedStatisticsConsumer: Consumer, ReceivesStatistics {
     static let subscriptions = [Subscription("events")]
@@ -215,5 +228,5 @@ final class HeaderEchoBatchConsumer: BatchConsumer {
 public func racecarPlugin() -> UnsafeRawPointer {
     RacecarPlugin.export(
         ScriptedConsumer.self, ScriptedBatchConsumer.self, ScriptedProducingConsumer.self,
-        ScriptedStatisticsConsumer.self, HeaderEchoBatchConsumer.self)
+        ScriptedStatisticsConsumer.self, HeaderEchoBatchConsumer.self, BytesProducingConsumer.self)
 }

@@ -33,6 +33,10 @@ struct KafkaTestClient {
         var key: String?
         var value: String
         var headers: [String: String]
+        /// The same, byte for byte, for payloads that are not text.
+        var keyBytes: [UInt8]?
+        var valueBytes: [UInt8]?
+        var headerBytes: [String: [UInt8]]
     }
 
     /// Reads every message of `topic` from the beginning until `count` arrived.
@@ -76,6 +80,7 @@ struct KafkaTestClient {
                 String(decoding: UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len), as: UTF8.self)
             }
             var headers: [String: String] = [:]
+            var headerBytes: [String: [UInt8]] = [:]
             var list: OpaquePointer?
             if rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list {
                 var index = 0
@@ -87,11 +92,23 @@ struct KafkaTestClient {
                         headers[String(cString: name)] = headerValue.map {
                             String(decoding: UnsafeRawBufferPointer(start: $0, count: size), as: UTF8.self)
                         }
+                        headerBytes[String(cString: name)] = headerValue.map {
+                            Array(UnsafeRawBufferPointer(start: $0, count: size))
+                        }
                     }
                     index += 1
                 }
             }
-            messages.append(ReadMessage(key: key, value: value, headers: headers))
+            messages.append(
+                ReadMessage(
+                    key: key, value: value, headers: headers,
+                    keyBytes: message.pointee.key.map {
+                        Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len))
+                    },
+                    valueBytes: message.pointee.payload.map {
+                        Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.len))
+                    },
+                    headerBytes: headerBytes))
         }
         return messages
     }
