@@ -307,6 +307,14 @@ package struct ConfigKey: @unchecked Sendable {
 
         list("consumer", \.consumerProperties, allowEmpty: true),
         list("producer", \.producerProperties, allowEmpty: true),
+        // Folders, like $PATH: colons separate them as well as commas.
+        make(
+            "plugin_path", \.pluginPath,
+            expected: "a list of folders (YAML sequence, or separated by commas or colons)",
+            parse: { raw in
+                items(raw).flatMap { $0.split(separator: ":") }.map { $0.trimmingCharacters(in: .whitespaces) }
+                    .filter { !$0.isEmpty }
+            }, render: { $0.isEmpty ? "(none)" : $0.joined(separator: ":") }),
 
         logLevel,
         optionalString("logfile", \.logfile),

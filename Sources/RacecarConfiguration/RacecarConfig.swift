@@ -17,6 +17,8 @@ package struct RacecarConfig: Sendable {
     package var fetchMessages = 1000
     /// Consumer instances processing partitions in parallel inside this process.
     package var concurrency = 1
+    /// Folders searched for the library that offers the consumer when no `--plugin` names one.
+    package var pluginPath: [String] = []
 
     // Offsets
     package var offsetCommitInterval: Duration = .seconds(10)

@@ -1,4 +1,5 @@
-/// A plugin whose descriptor was accepted and whose init function succeeded.
+/// A plugin whose descriptor was accepted: by ``PluginLoader/load(path:)`` after its init function
+/// succeeded, by ``PluginLoader/describe(path:)`` with its init function not run.
 package struct LoadedPlugin: Sendable {
     package var path: String
     package var abiMajor: UInt32

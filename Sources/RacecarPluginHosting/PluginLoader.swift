@@ -17,10 +17,34 @@ package enum PluginLoader {
             UnsafePointer<racecar_host_api>?, UnsafeMutablePointer<racecar_error_buffer>?
         ) -> racecar_status
 
-    /// Loads the plugin at `path`.
+    /// Loads the plugin at `path`: ``describe(path:)``, then the plugin's init function.
     ///
     /// - Throws: ``PluginLoadError`` naming the path and the problem.
     package static func load(path: String) throws(PluginLoadError) -> LoadedPlugin {
+        let (handle, plugin) = try open(path: path)
+        if let initSymbol = dlsym(handle, RACECAR_PLUGIN_INIT_SYMBOL) {
+            let initFunction = unsafeBitCast(initSymbol, to: InitFunction.self)
+            var message = ""
+            let status = withErrorBuffer(capturing: &message) { initFunction(HostAPITable.shared, $0) }
+            if status != RACECAR_OK { throw .initFailed(path: path, message: message) }
+        }
+        return plugin
+    }
+
+    /// Reads what the plugin at `path` offers, calling nothing but its descriptor function
+    /// (which the ABI requires to be pure).
+    ///
+    /// - Important: The plugin's init function has not run: ``load(path:)`` it before
+    ///   creating any of its consumers.
+    /// - Throws: ``PluginLoadError`` naming the path and the problem.
+    package static func describe(path: String) throws(PluginLoadError) -> LoadedPlugin {
+        try open(path: path).plugin
+    }
+
+    /// Opens the library and reads and checks its descriptor.
+    private static func open(path: String) throws(PluginLoadError) -> (
+        handle: UnsafeMutableRawPointer, plugin: LoadedPlugin
+    ) {
         guard access(path, F_OK) == 0 else { throw .fileNotFound(path: path) }
         // A bare file name would make dlopen search the library path, not the working directory.
         let openPath = path.contains("/") ? path : "./" + path
@@ -46,14 +70,7 @@ package enum PluginLoader {
             }
             consumers.append(try ConsumerDescriptor(raw: consumer, pluginPath: path))
         }
-
-        if let initSymbol = dlsym(handle, RACECAR_PLUGIN_INIT_SYMBOL) {
-            let initFunction = unsafeBitCast(initSymbol, to: InitFunction.self)
-            var message = ""
-            let status = withErrorBuffer(capturing: &message) { initFunction(HostAPITable.shared, $0) }
-            if status != RACECAR_OK { throw .initFailed(path: path, message: message) }
-        }
-        return LoadedPlugin(
+        let plugin = LoadedPlugin(
             path: path,
             abiMajor: descriptor.abi_major,
             abiMinor: descriptor.abi_minor,
@@ -61,6 +78,7 @@ package enum PluginLoader {
             toolchain: descriptor.toolchain.map { String(cString: $0) },
             consumers: consumers
         )
+        return (handle, plugin)
     }
 
     /// Refuses another major version, or a newer minor than this host knows.

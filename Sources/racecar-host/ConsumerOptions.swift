@@ -6,18 +6,24 @@ import RacecarPluginHosting
 
 /// The options every command that loads a consumer shares.
 struct ConsumerOptions: ParsableArguments {
-    @Option(name: .long, help: "Path to the consumer plugin (.so).")
+    @Option(
+        name: .long,
+        help:
+            "Path to the consumer plugin (.so); without it, the library offering the consumer is found in plugin_path."
+    )
     var plugin: String?
 
     @Argument(
         parsing: .allUnrecognized,
         help: ArgumentHelp(
-            "The consumer to run, as the plugin names it (e.g. EchoConsumer), and any settings.",
+            "The consumer to run, as the plugin names it (e.g. EchoConsumer; optional when --plugin offers one), "
+                + "and any settings.",
             discussion: """
                 Every racecar.yml key is also a flag (--key VALUE, --key=VALUE, --key / --no-key for \
                 booleans). The common ones:
                   --brokers HOST:PORT,...   Kafka brokers (default localhost:9092)
                   --group-id ID             consumer group (default: derived from the consumer name)
+                  --plugin-path DIR:...     folders holding plugins, for running a consumer by name
                   --daemonize               detach into the background
                   --pidfile PATH            write the process id (default with --daemonize: <consumer>.pid)
                   --logfile PATH            log there instead of standard error
@@ -36,11 +42,24 @@ struct ConsumerOptions: ParsableArguments {
     @Option(name: .long, help: "Section of racecar.yml to use (default: $RACECAR_ENV, else development).")
     var environment: String?
 
-    /// A missing `--plugin` most often means a mistyped subcommand (`racecar-host cofnig`),
-    /// which the default `run` command would otherwise take for a consumer name.
+    /// Mistakes in the command line itself, which exit with EX_USAGE before anything loads: a
+    /// mistyped subcommand (`racecar-host cofnig`), which the default `run` command would
+    /// otherwise take for a consumer name; nothing to run; `--plugin` without a consumer name
+    /// for a plugin offering several.
     func validate() throws {
-        guard plugin == nil else { return }
-        let first = arguments.first { !$0.hasPrefix("-") }
+        // Arguments that do not parse are reported when loading, with a suggestion for the flag.
+        let flags = try? ConfigFlags(parsing: arguments)
+        if let plugin {
+            // A plugin that cannot be described is reported when loading, as a plugin error.
+            if let flags, flags.consumer == nil, let offered = try? PluginLoader.describe(path: plugin),
+                offered.consumers.count > 1
+            {
+                Self.unnamedConsumer(in: offered).exit()
+            }
+            return
+        }
+        // Consumers are named like types (EchoConsumer), commands are lower-case words.
+        let first = flags?.consumer ?? arguments.first { !$0.hasPrefix("-") }
         if let first, first.allSatisfy({ $0.isLowercase || $0 == "-" }) {
             let closest = RacecarHostCommand.commandNames.min { editDistance(first, $0) < editDistance(first, $1) }
             let hint = closest.map { " did you mean `\($0)`?" } ?? ""
@@ -51,33 +70,39 @@ struct ConsumerOptions: ParsableArguments {
                 status: UserError.usageStatus
             ).exit()
         }
-        UserError(
-            "--plugin is missing: name the consumer's library, e.g. racecar-host --plugin libEchoConsumer.so "
-                + "EchoConsumer", status: UserError.usageStatus
-        ).exit()
+        if let flags, flags.consumer == nil { Self.nothingToRun.exit() }
     }
 
     /// The settings that act before the plugin is loaded (daemonize, pidfile, logfile).
     func loadBeforePlugin() throws -> RacecarConfig {
-        let (consumer, loader) = try consumerAndLoader()
-        return try loader.loadBeforePlugin(consumerName: consumer)
+        let (named, loader) = try consumerAndLoader()
+        return try loader.loadBeforePlugin(consumerName: try named ?? onlyConsumer(of: describedPlugin()))
     }
 
     /// Loads the plugin and the effective configuration; every error's description is one line.
+    ///
+    /// Without `--plugin`, the library comes from the folders of `plugin_path`, chosen by
+    /// their descriptors alone: only the chosen plugin's init function runs.
     func load() throws -> (ConsumerDescriptor, RacecarConfig, [String]) {
-        let (consumer, loader) = try consumerAndLoader()
-        let plugin = try PluginLoader.load(path: plugin ?? "")
-        let descriptor = try plugin.consumer(named: consumer)
-        let (config, warnings) = try loader.load(for: descriptor.defaults, offered: plugin.consumers.map(\.name))
-        return (descriptor, config, (plugin.toolchainWarning.map { [$0] } ?? []) + warnings)
+        let (named, loader) = try consumerAndLoader()
+        var warnings: [String] = []
+        let path: String
+        if let plugin {
+            path = plugin
+        } else {
+            guard let named else { throw Self.nothingToRun }
+            let found = try PluginLoader.find(consumer: named, in: try pluginPath(for: named, loader: loader))
+            path = found.plugin.path
+            warnings = found.skipped.map { "skipped a library in plugin_path: \($0)" }
+        }
+        let plugin = try PluginLoader.load(path: path)
+        let descriptor = try plugin.consumer(named: try named ?? onlyConsumer(of: plugin))
+        let (config, configWarnings) = try loader.load(for: descriptor.defaults, offered: plugin.consumers.map(\.name))
+        return (descriptor, config, warnings + (plugin.toolchainWarning.map { [$0] } ?? []) + configWarnings)
     }
 
-    private func consumerAndLoader() throws -> (consumer: String, loader: ConfigLoader) {
+    private func consumerAndLoader() throws -> (consumer: String?, loader: ConfigLoader) {
         let flags = try ConfigFlags(parsing: arguments)
-        guard let consumer = flags.consumer else {
-            throw UserError.configuration(
-                "name the consumer to run, e.g. racecar-host --plugin libEchoConsumer.so EchoConsumer")
-        }
         let loader = ConfigLoader(
             configPath: config,
             environmentName: environment,
@@ -86,8 +111,49 @@ struct ConsumerOptions: ParsableArguments {
             clientPropertyCheck: RacecarConfig.validateClientProperties,
             librdkafkaVersion: .loaded
         )
-        return (consumer, loader)
+        return (flags.consumer, loader)
     }
+
+    /// `--plugin`'s library, described only: for choosing its consumer before it is loaded.
+    private func describedPlugin() throws -> LoadedPlugin {
+        guard let plugin else { throw Self.nothingToRun }
+        return try PluginLoader.describe(path: plugin)
+    }
+
+    /// The folders of `plugin_path`, which is read before any plugin as `daemonize` is.
+    private func pluginPath(for consumer: String, loader: ConfigLoader) throws -> [String] {
+        let folders = try loader.loadBeforePlugin(consumerName: consumer).pluginPath
+        guard !folders.isEmpty else {
+            throw UserError.configuration(
+                "no library to run \(consumer) from: name it with --plugin (racecar-host --plugin "
+                    + "lib\(consumer).so \(consumer)), or set plugin_path (racecar.yml, RACECAR_PLUGIN_PATH) "
+                    + "to the folders that hold plugins")
+        }
+        return folders
+    }
+
+    /// The consumer to run from a plugin when none is named: its only one.
+    private func onlyConsumer(of plugin: LoadedPlugin) throws(UserError) -> String {
+        guard plugin.consumers.count == 1 else { throw Self.unnamedConsumer(in: plugin) }
+        return plugin.consumers[0].name
+    }
+
+    /// `--plugin` without a consumer name, for a plugin that does not offer exactly one.
+    private static func unnamedConsumer(in plugin: LoadedPlugin) -> UserError {
+        guard let first = plugin.consumers.first else {
+            return .configuration("plugin \(plugin.path) offers no consumers")
+        }
+        return UserError(
+            "plugin \(plugin.path) offers \(plugin.consumers.count) consumers: "
+                + "\(plugin.consumers.map(\.name).joined(separator: ", ")); name the one to run, e.g. "
+                + "racecar-host --plugin \(plugin.path) \(first.name)",
+            status: UserError.usageStatus)
+    }
+
+    private static let nothingToRun = UserError(
+        "name the consumer to run: racecar-host EchoConsumer finds its library in plugin_path, "
+            + "racecar-host --plugin libEchoConsumer.so runs the library's consumer",
+        status: UserError.usageStatus)
 }
 
 /// Why racecar-host stopped with an error: printed as one line, no stack trace, with an exit

@@ -16,12 +16,15 @@ struct RacecarHostCommand: ParsableCommand {
             RACECAR_* environment variables and flags, in increasing precedence.
             """,
         version: versionText,
-        subcommands: [RunCommand.self, ConfigCommand.self, MockClusterCommand.self],
+        subcommands: [
+            RunCommand.self, ConfigCommand.self, InspectCommand.self, MockClusterCommand.self, InitCommand.self,
+            NewCommand.self,
+        ],
         defaultSubcommand: RunCommand.self
     )
 
     /// The subcommands by name, for telling a mistyped one from a consumer name.
-    static let commandNames = ["run", "config", "mock-cluster", "help"]
+    static let commandNames = ["run", "config", "inspect", "mock-cluster", "init", "new", "help"]
 }
 
 /// `racecar-host --version`: the host's, the SDK's and the plugin ABI's versions, and the

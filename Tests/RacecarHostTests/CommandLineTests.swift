@@ -13,7 +13,7 @@ import Testing
         #expect(status == 0)
         #expect(
             stdout.contains(
-                "racecar-host 0.2.0 (SDK 0.1.0, plugin ABI 1.1, librdkafka \(LibrdkafkaVersion.loadedText))"),
+                "racecar-host 0.2.0 (SDK 0.2.0, plugin ABI 1.2, librdkafka \(LibrdkafkaVersion.loadedText))"),
             "\(stdout)")
     }
 

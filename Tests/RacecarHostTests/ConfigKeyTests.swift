@@ -61,6 +61,7 @@ import Testing
         "heroku": ("false", "false"),
         "consumer": ("fetch.error.backoff.ms=100", "fetch.error.backoff.ms=100"),
         "producer": ("linger.ms=20", "linger.ms=20"),
+        "plugin_path": ("/opt/consumers:/srv/plugins", "/opt/consumers:/srv/plugins"),
         "log_level": ("debug", "debug"),
         "logfile": ("/var/log/racecar.log", "/var/log/racecar.log"),
         "pidfile": ("/run/racecar.pid", "/run/racecar.pid"),

@@ -72,17 +72,37 @@ final class HostProcess: Sendable {
         sourceLocation: SourceLocation = #_sourceLocation,
         _ condition: ([String]) -> Bool
     ) async throws -> [String] {
+        var seen: [String] = []
+        try await waitUntil(what, timeout: timeout, sourceLocation: sourceLocation) {
+            seen = lines
+            return condition(seen)
+        }
+        return seen
+    }
+
+    /// Waits until `condition` holds for what the process wrote to standard error (its log).
+    func waitForStderr(
+        _ what: String,
+        timeout: Duration = .seconds(60),
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ condition: (String) -> Bool
+    ) async throws {
+        try await waitUntil(what, timeout: timeout, sourceLocation: sourceLocation) { condition(stderr) }
+    }
+
+    private func waitUntil(
+        _ what: String, timeout: Duration, sourceLocation: SourceLocation, _ holds: () -> Bool
+    ) async throws {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let current = lines
-            if condition(current) { return current }
+            if holds() { return }
             // Checked after the condition, so a test process stalled past the deadline still
             // gets one last look.
             if ContinuousClock.now >= deadline { break }
             if !process.isRunning {
                 // One last look, once everything the process wrote has been read.
                 try await waitForEndOfOutput()
-                if condition(lines) { return lines }
+                if holds() { return }
                 break
             }
             try await Task.sleep(for: .milliseconds(50))
