@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "GeoCodingConsumer", type: .dynamic, targets: ["GeoCodingConsumer"]),
         .library(name: "CountingCConsumer", type: .dynamic, targets: ["CountingCConsumer"]),
         .library(name: "ScriptedTestConsumers", type: .dynamic, targets: ["ScriptedTestConsumers"]),
+        .library(name: "CrashTestConsumers", type: .dynamic, targets: ["CrashTestConsumers"]),
         .library(name: "NoopConsumer", type: .dynamic, targets: ["NoopConsumer"]),
         .library(name: "NoopCConsumer", type: .dynamic, targets: ["NoopCConsumer"]),
         .executable(name: "raw-consumer", targets: ["raw-consumer"]),
@@ -156,6 +157,9 @@ let package = Package(
         .target(
             name: "ScriptedTestConsumers", dependencies: [.product(name: "RacecarSDK", package: "SDK")],
             path: "Tests/Plugins/ScriptedTestConsumers"),
+        .target(
+            name: "CrashTestConsumers", dependencies: [.product(name: "RacecarSDK", package: "SDK")],
+            path: "Tests/Plugins/CrashTestConsumers"),
         .testTarget(
             name: "RacecarTestingTests",
             dependencies: [.product(name: "RacecarTesting", package: "SDK"), "GeoCodingConsumer"]

@@ -13,6 +13,11 @@ enum FixturePlugins {
             source: "abi_variants.c", name: variant ?? "DEFAULT", flags: variant.map { ["-DVARIANT_\($0)"] } ?? [])
     }
 
+    /// The path of the C consumers that crash at scripted positions (`Tests/Fixtures/crash_consumer.c`).
+    static func crashing() throws -> String {
+        try build(source: "crash_consumer.c", name: "CRASHING", flags: [])
+    }
+
     /// The path of the runtime probe plugin (`Tests/Fixtures/runtime_probe.c`).
     static func probe() throws -> String {
         try build(source: "runtime_probe.c", name: "PROBE", flags: [])
