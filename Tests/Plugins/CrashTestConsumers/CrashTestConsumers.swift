@@ -12,7 +12,7 @@ final class FatalErrorConsumer: Consumer {
             fatalError("FatalErrorConsumer crashes at \(message.topic)/\(message.partition)@\(message.offset)")
         }
         print("processed \(message.topic)/\(message.partition)@\(message.offset) \(message.value ?? "")")
-        fflush(stdout)
+        fflush(nil)
     }
 }
 
@@ -26,7 +26,7 @@ final class ForceUnwrapConsumer: Consumer {
             plan.crashes(topic: message.topic, partition: message.partition, offset: message.offset)
             ? nil : message.value ?? ""
         print("processed \(message.topic)/\(message.partition)@\(message.offset) \(missing!)")
-        fflush(stdout)
+        fflush(nil)
     }
 }
 
@@ -47,7 +47,7 @@ final class FatalErrorBatchConsumer: BatchConsumer {
         for message in messages {
             print("processed \(message.topic)/\(message.partition)@\(message.offset) \(message.value ?? "")")
         }
-        fflush(stdout)
+        fflush(nil)
     }
 }
 
