@@ -38,6 +38,8 @@ package final class ConsumerLoop<Client: KafkaClient> {
 
     /// Prepares a run: creates the plugin's consumer instances and their threads.
     ///
+    /// - Parameter crashedPositionsPath: The supervisor's file of positions that crashed
+    ///   workers (``CrashedPositions``), when a supervisor runs this process.
     /// - Throws: ``RuntimeError/createFailed(_:)`` when the plugin's `create` fails.
     package init(
         consumer: ConsumerDescriptor,
@@ -45,6 +47,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
         client: Client,
         stop: StopRequest,
         clock: RuntimeClock = .continuous,
+        crashedPositionsPath: String? = nil,
         logger: Logger
     ) throws(RuntimeError) {
         self.consumer = consumer
@@ -70,7 +73,8 @@ package final class ConsumerLoop<Client: KafkaClient> {
                 workers.append(
                     try InstanceWorker(
                         index: index, consumer: consumer, config: config, groupID: groupID, client: client,
-                        runtime: runtime, ledger: committer.ledger, logger: instanceLogger))
+                        runtime: runtime, ledger: committer.ledger, crashedPositionsPath: crashedPositionsPath,
+                        logger: instanceLogger))
             } catch {
                 throw .createFailed(error)
             }

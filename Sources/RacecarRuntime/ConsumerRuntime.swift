@@ -11,10 +11,13 @@ package enum ConsumerRuntime {
     /// - Throws: ``RuntimeError`` when no broker answers, the plugin's `create` fails, or
     ///   processing or Kafka failed fatally (after the shutdown).
     ///
-    /// - Parameter consuming: Called once the consumer has subscribed and polls.
+    /// - Parameters:
+    ///   - crashedPositionsPath: The supervisor's file of positions that crashed workers, when
+    ///     a supervisor runs this process.
+    ///   - consuming: Called once the consumer has subscribed and polls.
     package static func run(
         consumer: ConsumerDescriptor, config: RacecarConfig, stop: StopRequest, logger: Logger,
-        consuming: @escaping () -> Void = {}
+        crashedPositionsPath: String? = nil, consuming: @escaping () -> Void = {}
     ) throws(RuntimeError) {
         let groupID = config.effectiveGroupID(consumer: consumer.name)
         var logger = logger
@@ -31,7 +34,9 @@ package enum ConsumerRuntime {
         } catch {
             throw .kafka(error)
         }
-        let loop = try ConsumerLoop(consumer: consumer, config: config, client: client, stop: stop, logger: logger)
+        let loop = try ConsumerLoop(
+            consumer: consumer, config: config, client: client, stop: stop, crashedPositionsPath: crashedPositionsPath,
+            logger: logger)
         try loop.run(consuming: consuming)
     }
 }

@@ -22,6 +22,7 @@ final class FailureHandler<Client: KafkaClient> {
     private let groupID: String
     private let policy: PausePolicy
     private let deadLetter: (topic: String, maxRetries: Int)?
+    private let deadLetterTopic: String?
     private let inbox: WorkerInbox
     private let stop: StopRequest
     private let clock: RuntimeClock
@@ -45,6 +46,7 @@ final class FailureHandler<Client: KafkaClient> {
             pauseTimeout: config.pauseTimeout,
             exponentialBackoff: config.pauseWithExponentialBackoff,
             maxPauseTimeout: config.maxPauseTimeout)
+        deadLetterTopic = config.deadLetterTopic
         if let topic = config.deadLetterTopic, let maxRetries = config.maxRetries {
             deadLetter = (topic, maxRetries)
         } else {
@@ -154,6 +156,66 @@ final class FailureHandler<Client: KafkaClient> {
         }
         return .halted
     }
+
+    /// Handles a poison message, one that crashed worker processes `max_crashes` times and is
+    /// not handed to the plugin again: copied to the dead-letter topic (then the partition moves
+    /// on), or, without one, its partition pauses, looking again (and logging) every
+    /// ``poisonRecheckInterval`` until a restart.
+    func handlePoison(
+        _ message: Client.Message,
+        _ poison: CrashedPositions.Poison,
+        instance: PluginInstance,
+        services: InstanceServices<Client>,
+        store: (Client.Message) -> Void
+    ) -> Outcome {
+        let ref = message.partitionID
+        let partition = message.topicPartition
+        names[ref] = partition
+        let reason = "it crashed the consumer (\(poison.crash)) \(poison.crashes) times"
+        let failure = "\(consumerName) did not process \(partition)@\(message.offset): \(reason)"
+        var logger = instance.logger
+        logger[metadataKey: "topic"] = "\(partition.topic)"
+        logger[metadataKey: "partition"] = "\(partition.partition)"
+        logger[metadataKey: "offset"] = "\(message.offset)"
+        func report(_ recovery: FailureRecovery) {
+            instance.reportFailure(
+                FailureReport(
+                    reason: reason, topic: message.topicName, partition: partition.partition,
+                    offset: message.offset, batch: nil, retries: poison.crashes, recovery: recovery))
+        }
+        if let topic = deadLetterTopic {
+            let headers = [
+                ("racecar-original-topic", partition.topic),
+                ("racecar-original-partition", String(partition.partition)),
+                ("racecar-original-offset", String(message.offset)),
+                ("racecar-consumer", consumerName),
+                ("racecar-group-id", groupID),
+                ("racecar-error", "crashed the consumer: \(poison.crash)"),
+                ("racecar-crashes", String(poison.crashes)),
+            ]
+            do {
+                try services.sendToDeadLetter(message, topic: topic, headers: headers)
+                logger.error("\(failure); sent to dead-letter topic \(topic), moving on")
+                report(.deadLetter)
+                failures[ref] = nil
+                store(message)
+                metrics?.deadLettered(partition)
+                return .movedOn
+            } catch {
+                logger.error("\(failure); sending it to dead-letter topic \(topic) failed (\(error))")
+            }
+        } else {
+            logger.error(
+                "\(failure); \(partition) stays paused until restart (set dead_letter_topic to move past it)")
+        }
+        report(.pauseUntilRestart)
+        awaitingOffset[ref] = message.offset
+        inbox.post(.pause(partition, offset: message.offset, until: clock.now() + Self.poisonRecheckInterval))
+        return .halted
+    }
+
+    /// How often a partition paused behind a poison message says so again.
+    static var poisonRecheckInterval: Duration { .seconds(60) }
 
     /// Forgets the failure state of partitions that left the assignment.
     func forget(_ partitions: Set<TopicPartition>) {

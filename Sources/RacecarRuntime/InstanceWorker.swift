@@ -24,6 +24,8 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
     /// `current[currentStart + i]`.
     private var current = UnsafeBufferPointer<Client.Message>(start: nil, count: 0)
     private var currentStart = 0
+    /// What crashed worker processes before, when a supervisor runs this one.
+    private var crashGuard: CrashGuard?
 
     /// Creates the worker and its plugin instance.
     ///
@@ -36,6 +38,7 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
         client: Client,
         runtime: RuntimeContext,
         ledger: OffsetLedger?,
+        crashedPositionsPath: String? = nil,
         logger: Logger
     ) throws(PluginCallError) {
         self.index = index
@@ -51,6 +54,14 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
         instance = try PluginInstance(
             consumer: consumer, capacity: config.fetchMessages, logger: logger, services: services, headerSource: self,
             settings: config.settings)
+        if let crashedPositionsPath {
+            crashGuard = CrashGuard(path: crashedPositionsPath)
+            reloadCrashGuard()
+        }
+    }
+
+    private func reloadCrashGuard() {
+        if let problem = crashGuard?.reload() { instance.logger.error("\(problem)") }
     }
 
     // MARK: Processing
@@ -66,16 +77,19 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
         defer { current = UnsafeBufferPointer(start: nil, count: 0) }
         // One partition, so one topic: looked up once, not per message.
         let topic = first.topicName
+        let avoiding = crashGuard?.avoiding(first.topicPartition)
         if isBatchConsumer {
-            handleBatches(run, from: start, partition: partition, topic: topic, isAbandoned: isAbandoned)
+            handleBatches(
+                run, from: start, partition: partition, topic: topic, avoiding: avoiding, isAbandoned: isAbandoned)
         } else {
-            handleEach(run, from: start, partition: partition, topic: topic, isAbandoned: isAbandoned)
+            handleEach(
+                run, from: start, partition: partition, topic: topic, avoiding: avoiding, isAbandoned: isAbandoned)
         }
     }
 
     private func handleEach(
         _ run: UnsafeBufferPointer<Client.Message>, from start: Int, partition: PartitionID,
-        topic: UnsafePointer<CChar>, isAbandoned: (() -> Bool)?
+        topic: UnsafePointer<CChar>, avoiding: CrashGuard.Partition?, isAbandoned: (() -> Bool)?
     ) {
         let instance = instance!
         var lastDone: Client.Message?
@@ -87,6 +101,15 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
             let message = run[index]
             currentStart = index
             index += 1
+            if let avoiding, let poison = avoiding.poison[message.offset] {
+                if let stored = lastDone { store(after: stored, processed: done) }
+                lastDone = nil
+                done = 0
+                let outcome = failures.handlePoison(
+                    message, poison, instance: instance, services: services, store: { store(after: $0, processed: 0) })
+                guard case .movedOn = outcome else { return }
+                continue
+            }
             let started = metrics == nil ? 0 : monotonicNanoseconds()
             var failure = instance.process(message.borrowed(topic: topic), retries: failures.retries(partition))
             metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: 1, isBatch: false)
@@ -111,13 +134,34 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
 
     private func handleBatches(
         _ run: UnsafeBufferPointer<Client.Message>, from start: Int, partition: PartitionID,
-        topic: UnsafePointer<CChar>, isAbandoned: (() -> Bool)?
+        topic: UnsafePointer<CChar>, avoiding: CrashGuard.Partition?, isAbandoned: (() -> Bool)?
     ) {
         let instance = instance!
         var batchStart = start
         while batchStart < run.count {
             if mustStop(isAbandoned) { return }
-            let count = min(run.count - batchStart, instance.batchCapacity)
+            var count = min(run.count - batchStart, instance.batchCapacity)
+            if let avoiding {
+                if let poison = avoiding.poison[run[batchStart].offset] {
+                    let outcome = failures.handlePoison(
+                        run[batchStart], poison, instance: instance, services: services,
+                        store: { store(after: $0, processed: 0) })
+                    guard case .movedOn = outcome else { return }
+                    batchStart += 1
+                    continue
+                }
+                // A range that crashed a batch goes one message at a time, so that a crash names
+                // a single message; other batches stop short of it and of poison messages.
+                if avoiding.isNarrowed(run[batchStart].offset) {
+                    count = 1
+                } else {
+                    let end = batchStart + count
+                    let stop = (batchStart + 1..<end).first { index in
+                        avoiding.poison[run[index].offset] != nil || avoiding.isNarrowed(run[index].offset)
+                    }
+                    count = stop.map { $0 - batchStart } ?? count
+                }
+            }
             let offset = batchStart
             currentStart = batchStart
             let started = metrics == nil ? 0 : monotonicNanoseconds()
@@ -188,7 +232,11 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
         failures.forget(partitions)
     }
 
-    func partitionsAssigned(_ partitions: [TopicPartition]) { instance.partitionsAssigned(partitions) }
+    func partitionsAssigned(_ partitions: [TopicPartition]) {
+        // A partition may come from a worker that crashed on it since this one started.
+        reloadCrashGuard()
+        instance.partitionsAssigned(partitions)
+    }
     func partitionsRevoked(_ partitions: [TopicPartition]) { instance.partitionsRevoked(partitions) }
     func statisticsReceived(_ json: UnsafePointer<CChar>, length: Int) {
         instance.statisticsReceived(json, length: length)

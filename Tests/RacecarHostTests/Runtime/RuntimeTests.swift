@@ -20,7 +20,7 @@ import Testing
     /// The probe's consumer, with `failing` positions failing their first `times` attempts.
     func loop(
         _ consumer: String = "ProbeConsumer", failing: [String] = [], times: Int = 1,
-        configure: (inout RacecarConfig) -> Void = { _ in }
+        crashed: CrashedPositions? = nil, configure: (inout RacecarConfig) -> Void = { _ in }
     ) throws -> ConsumerLoop<ScriptedKafka> {
         EventLog.reset()
         ScriptedKafka.destroyed.withLock { $0.removeAll() }
@@ -37,9 +37,14 @@ import Testing
         config.subscribesTo = ["events"]
         config.fetchMessages = 100
         configure(&config)
+        var crashedPath: String?
+        if let crashed {
+            crashedPath = TestPaths.temporaryDirectory().appendingPathComponent("crashed.json").path
+            try crashed.write(to: crashedPath!)
+        }
         return try ConsumerLoop(
             consumer: plugin.consumer(named: consumer), config: config, client: kafka, stop: stop,
-            clock: clock.runtimeClock, logger: .init(label: "runtime-tests"))
+            clock: clock.runtimeClock, crashedPositionsPath: crashedPath, logger: .init(label: "runtime-tests"))
     }
 
     /// Puts `messages` in events/0, assigns it, and runs the two passes that take the
@@ -163,6 +168,66 @@ import Testing
                 "error events/0@0 recovery=dead_letter retries=1 batch=0", "store events/0@1",
                 "process events/0@1 retries=0", "store events/0@2",
             ])
+    }
+
+    static let poisonAt1 = CrashedPositions(
+        poison: [.init(topic: "events", partition: 0, offset: 1, crash: "SIGSEGV in process", crashes: 3)])
+
+    @Test func aPoisonMessageGoesToTheDeadLetterTopicWithoutReachingThePlugin() throws {
+        let loop = try loop(crashed: Self.poisonAt1) {
+            $0.deadLetterTopic = "events-dlq"
+            $0.maxRetries = 1
+        }
+        assignAndPoll(loop, messages: 3)
+        #expect(
+            events(after: "assigned")
+                == [
+                    "process events/0@0 retries=0", "store events/0@1",
+                    "dead-letter events/0@1 to events-dlq crashes=3 error=crashed the consumer: SIGSEGV in process",
+                    "error events/0@1 recovery=dead_letter retries=3 batch=0", "store events/0@2",
+                    "process events/0@2 retries=0", "store events/0@3",
+                ])
+    }
+
+    @Test func withoutADeadLetterTopicAPoisonMessagePausesItsPartitionAndSaysSoAgain() throws {
+        let loop = try loop(crashed: Self.poisonAt1)
+        kafka.add(2, to: Self.events1)
+        kafka.add(3, to: Self.events0)
+        kafka.assignNext([Self.events0, Self.events1])
+        _ = loop.runOnce()
+        _ = loop.runOnce()
+        let first = events(after: "assigned")
+        #expect(first.contains("process events/1@1 retries=0"), "the other partition flows")
+        #expect(!first.contains { $0.hasPrefix("process events/0@1") }, "the poison never reaches the plugin")
+        #expect(first.contains("error events/0@1 recovery=pause retries=3 batch=0"))
+        #expect(first.contains("pause events/0"))
+        clock.advance(by: .seconds(60))
+        EventLog.reset()
+        _ = loop.runOnce()
+        #expect(
+            EventLog.all.filter { !$0.hasPrefix("commit") } == [
+                "resume events/0", "error events/0@1 recovery=pause retries=3 batch=0", "pause events/0",
+                "seek events/0@1",
+            ])
+    }
+
+    @Test func aBatchStopsShortOfAPoisonMessageAndACrashedRangeGoesOneByOne() throws {
+        let crashed = CrashedPositions(
+            poison: [.init(topic: "events", partition: 0, offset: 4, crash: "SIGABRT in process_batch", crashes: 3)],
+            narrowed: [.init(topic: "events", partition: 0, first: 1, last: 2)])
+        let loop = try loop("ProbeBatchConsumer", crashed: crashed) {
+            $0.deadLetterTopic = "events-dlq"
+            $0.maxRetries = 1
+        }
+        assignAndPoll(loop, messages: 7)
+        #expect(
+            events(after: "assigned").filter { !$0.hasPrefix("store") }
+                == [
+                    "batch events/0@0-0 retries=0", "batch events/0@1-1 retries=0", "batch events/0@2-2 retries=0",
+                    "batch events/0@3-3 retries=0",
+                    "dead-letter events/0@4 to events-dlq crashes=3 error=crashed the consumer: SIGABRT in process_batch",
+                    "error events/0@4 recovery=dead_letter retries=3 batch=0", "batch events/0@5-6 retries=0",
+                ])
     }
 
     @Test func batchFailureKeepsTheFinishedPrefixAndRetriesFromTheFailedMessage() throws {

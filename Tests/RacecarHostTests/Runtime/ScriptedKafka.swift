@@ -152,8 +152,16 @@ final class ScriptedKafka: KafkaClient, @unchecked Sendable {
         of message: Message, to topic: String, extraHeaders: [(name: String, value: String)],
         tracker: DeliveryTracker
     ) throws(KafkaError) {
-        let retries = extraHeaders.first { $0.name == "racecar-retries" }?.value ?? "?"
-        EventLog.append("dead-letter \(message.topicPartition)@\(message.offset) to \(topic) retries=\(retries)")
+        func header(_ name: String) -> String? { extraHeaders.first { $0.name == name }?.value }
+        if let crashes = header("racecar-crashes") {
+            EventLog.append(
+                "dead-letter \(message.topicPartition)@\(message.offset) to \(topic) crashes=\(crashes) "
+                    + "error=\(header("racecar-error") ?? "?")")
+            return
+        }
+        EventLog.append(
+            "dead-letter \(message.topicPartition)@\(message.offset) to \(topic) retries=\(header("racecar-retries") ?? "?")"
+        )
     }
 
     func flush() throws(KafkaError) {}
