@@ -288,16 +288,14 @@ import Testing
             executable: TestPaths.racecarctl
         )
         #expect(single.status == 0, "\(single.stderr)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.racecarctl)
-        process.arguments = ["produce", "-t", "greetings", "--brokers", cluster.bootstrapServers]
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        input.fileHandleForWriting.write(Data("one\ntwo\nthree\n".utf8))
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let process = try SpawnedProcess(
+            executable: TestPaths.racecarctl,
+            arguments: ["produce", "-t", "greetings", "--brokers", cluster.bootstrapServers],
+            environment: ProcessInfo.processInfo.environment, standardOutput: .inherit, standardError: .inherit,
+            pipeInput: true)
+        process.writeInput(Data("one\ntwo\nthree\n".utf8))
+        process.closeInput()
+        #expect(try await onOwnThread { process.waitUntilExit() } == 0)
         let messages = try await KafkaTestClient(brokers: cluster.bootstrapServers).read(
             topic: "greetings", partitions: 1, count: 4)
         #expect(messages.map(\.value) == ["hello", "one", "two", "three"])

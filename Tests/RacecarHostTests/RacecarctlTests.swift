@@ -26,29 +26,21 @@ import Testing
         let errorFile = TestPaths.temporaryDirectory().appendingPathComponent("stderr")
         try #require(FileManager.default.createFile(atPath: errorFile.path, contents: nil))
         let errors = try FileHandle(forWritingTo: errorFile)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.racecarctl)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RACECAR_") }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        let (exits, exit) = AsyncStream<Duration>.makeStream()
         let started = ContinuousClock.now
-        process.terminationHandler = { _ in
-            exit.yield(ContinuousClock.now - started)
-            exit.finish()
-        }
-        try process.run()
-        let pid = process.processIdentifier
+        let process = try SpawnedProcess(
+            executable: TestPaths.racecarctl, arguments: arguments,
+            environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RACECAR_") },
+            standardOutput: .discard, standardError: .descriptor(errors.fileDescriptor))
+        let pid = process.pid
         let watchdog = Task {
             try await Task.sleep(for: .seconds(30))
             kill(pid, SIGKILL)
         }
         defer { watchdog.cancel() }
-        var elapsed = Duration.zero
-        for await duration in exits { elapsed = duration }
+        let status = try await onOwnThread { process.waitUntilExit() }
+        let elapsed = ContinuousClock.now - started
         try errors.close()
-        return (process.terminationStatus, try String(contentsOf: errorFile, encoding: .utf8), elapsed)
+        return (status, try String(contentsOf: errorFile, encoding: .utf8), elapsed)
     }
 
     @Test func consumeFromBeginningPrintsProducedMessagesWithKeysAndHeadersThenExitsAfterCount() async throws {

@@ -26,17 +26,16 @@ enum FixturePlugins {
     private static func build(source: String, name: String, flags: [String]) throws -> String {
         if let path = built.withLock({ $0[name] }) { return path }
         let output = directory.appendingPathComponent("libfixture_\(name).so").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments =
+        let arguments =
             [
                 "cc", "-shared", "-fPIC", "-Wall", "-Werror",
                 "-I", TestPaths.repository.appendingPathComponent("SDK/CRacecarPlugin/include").path,
             ]
             + flags + [TestPaths.repository.appendingPathComponent("Tests/Fixtures/\(source)").path, "-o", output]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CompileFailed(variant: name) }
+        let process = try SpawnedProcess(
+            executable: "/usr/bin/env", arguments: arguments, environment: ProcessInfo.processInfo.environment,
+            standardOutput: .inherit, standardError: .inherit)
+        guard process.waitUntilExit() == 0 else { throw CompileFailed(variant: name) }
         built.withLock { $0[name] = output }
         return output
     }

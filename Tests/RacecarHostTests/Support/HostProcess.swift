@@ -4,21 +4,16 @@ import Testing
 
 /// A running `racecar-host` (or any command), with its output collected line by line.
 final class HostProcess: Sendable {
-    private let process: Process
+    private let process: SpawnedProcess
     private let output = CollectedOutput()
 
-    /// Output shared with the pipe handlers, which run on other threads.
+    /// Output shared with the pipe readers, which run on other threads.
     private final class CollectedOutput: Sendable {
         let lines = Mutex<[String]>([])
         let partialLine = Mutex<String>("")
         let stderr = Mutex<String>("")
         /// Standard output and error until each reaches end of file.
         let openStreams = Mutex(2)
-
-        func streamEnded(_ handle: FileHandle) {
-            handle.readabilityHandler = nil
-            openStreams.withLock { $0 -= 1 }
-        }
     }
 
     /// Starts `racecar-host` with `arguments`, adding `environment` to a clean one.
@@ -28,41 +23,30 @@ final class HostProcess: Sendable {
         executable: String = TestPaths.host,
         workingDirectory: URL? = nil
     ) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
         var base = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RACECAR_") }
         base.merge(environment) { $1 }
-        process.environment = base
-        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
         let output = self.output
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            guard !data.isEmpty else { return output.streamEnded(handle) }
-            let complete: [String] = output.partialLine.withLock { buffer in
-                buffer += String(decoding: data, as: UTF8.self)
-                var lines = buffer.components(separatedBy: "\n")
-                buffer = lines.removeLast()
-                return lines
-            }
-            output.lines.withLock { $0 += complete }
-        }
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            guard !data.isEmpty else { return output.streamEnded(handle) }
-            output.stderr.withLock { $0 += String(decoding: data, as: UTF8.self) }
-        }
-        try process.run()
-        self.process = process
+        process = try SpawnedProcess(
+            executable: executable, arguments: arguments, environment: base, workingDirectory: workingDirectory?.path,
+            standardOutput: .collect { data in
+                guard let data else { return output.openStreams.withLock { $0 -= 1 } }
+                let complete: [String] = output.partialLine.withLock { buffer in
+                    buffer += String(decoding: data, as: UTF8.self)
+                    var lines = buffer.components(separatedBy: "\n")
+                    buffer = lines.removeLast()
+                    return lines
+                }
+                output.lines.withLock { $0 += complete }
+            },
+            standardError: .collect { data in
+                guard let data else { return output.openStreams.withLock { $0 -= 1 } }
+                output.stderr.withLock { $0 += String(decoding: data, as: UTF8.self) }
+            })
     }
 
     var lines: [String] { output.lines.withLock { $0 } }
     var stderr: String { output.stderr.withLock { $0 } }
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
 
     /// Waits until `condition` holds for the output lines; fails the test on timeout.
     @discardableResult
@@ -99,7 +83,7 @@ final class HostProcess: Sendable {
             // Checked after the condition, so a test process stalled past the deadline still
             // gets one last look.
             if ContinuousClock.now >= deadline { break }
-            if !process.isRunning {
+            if process.exitStatus != nil {
                 // One last look, once everything the process wrote has been read.
                 try await waitForEndOfOutput()
                 if holds() { return }
@@ -115,13 +99,13 @@ final class HostProcess: Sendable {
 
     /// Sends `signal` to the process.
     func send(_ signal: Int32) {
-        kill(process.processIdentifier, signal)
+        process.send(signal)
     }
 
     /// Waits for the process to exit and returns its status (128+N for a signal).
     func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        while process.exitStatus == nil {
             guard ContinuousClock.now < deadline else {
                 send(SIGKILL)
                 Issue.record("process did not exit in time; stderr: \(stderr.suffix(2000))")
@@ -130,11 +114,10 @@ final class HostProcess: Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         try await waitForEndOfOutput()
-        return process.terminationReason == .uncaughtSignal
-            ? 128 + process.terminationStatus : process.terminationStatus
+        return process.exitStatus!
     }
 
-    /// Waits until the pipe handlers have read the exited process's output to its end. A child it
+    /// Waits until the pipe readers have read the exited process's output to its end. A child it
     /// left holding the pipes (a daemon before it redirects them) ends the wait after `timeout`.
     private func waitForEndOfOutput(timeout: Duration = .seconds(10)) async throws {
         let deadline = ContinuousClock.now + timeout
@@ -153,9 +136,6 @@ final class HostProcess: Sendable {
         return (status, host.lines.joined(separator: "\n"), host.stderr)
     }
 
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
 }
 
 struct TimedOut: Error {}

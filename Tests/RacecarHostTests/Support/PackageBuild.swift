@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs a build tool (`swift`, `make`) in a generated package, in a clean environment: the tests
 /// run inside `swift test`, whose variables must not leak into a nested build.
@@ -35,18 +36,23 @@ enum PackageBuild {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? folder.path
         // The build takes tens of seconds: block a thread of its own, not one of the test pool's.
         return try await onOwnThread {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            process.currentDirectoryURL = folder
-            process.environment = ["PATH": "\(toolchainBin):/usr/local/bin:/usr/bin:/bin", "HOME": home]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return Outcome(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+            let collected = Mutex(Data())
+            let ended = DispatchSemaphore(value: 0)
+            let process = try SpawnedProcess(
+                executable: executable, arguments: arguments,
+                environment: ["PATH": "\(toolchainBin):/usr/local/bin:/usr/bin:/bin", "HOME": home],
+                workingDirectory: folder.path,
+                standardOutput: .collect { data in
+                    guard let data else {
+                        ended.signal()
+                        return
+                    }
+                    collected.withLock { $0.append(data) }
+                },
+                standardError: .standardOutput)
+            let status = process.waitUntilExit()
+            ended.wait()
+            return Outcome(status: status, output: String(decoding: collected.withLock { $0 }, as: UTF8.self))
         }
     }
 }

@@ -49,24 +49,30 @@ enum RustPlugin {
                 "--manifest-path", crate.appendingPathComponent("Cargo.toml").path,
                 "--target-dir", targetDirectory.path,
             ] + (feature.map { ["--features", $0] } ?? [])
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: cargo)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["CARGO_TERM_COLOR": "never"]) { $1 }
-        let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
         let command = ([cargo] + arguments).joined(separator: " ")
+        let collected = Mutex(Data())
+        let ended = DispatchSemaphore(value: 0)
+        let process: SpawnedProcess
         do {
-            try process.run()
+            process = try SpawnedProcess(
+                executable: cargo, arguments: arguments,
+                environment: ProcessInfo.processInfo.environment.merging(["CARGO_TERM_COLOR": "never"]) { $1 },
+                standardOutput: .discard,
+                standardError: .collect { data in
+                    guard let data else {
+                        ended.signal()
+                        return
+                    }
+                    collected.withLock { $0.append(data) }
+                })
         } catch {
             throw BuildFailed("could not start `\(command)`: \(error)")
         }
-        // Read to the end before waiting, so that a long error report cannot fill the pipe.
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            throw BuildFailed("`\(command)` failed with status \(process.terminationStatus):\n\(stderr)")
+        let status = process.waitUntilExit()
+        ended.wait()
+        let stderr = String(decoding: collected.withLock { $0 }, as: UTF8.self)
+        guard status == 0 else {
+            throw BuildFailed("`\(command)` failed with status \(status):\n\(stderr)")
         }
         let library = targetDirectory.appendingPathComponent("release/libRustCountingConsumer.so").path
         guard FileManager.default.fileExists(atPath: library) else {
