@@ -26,16 +26,19 @@ enum FixturePlugins {
     private static func build(source: String, name: String, flags: [String]) throws -> String {
         if let path = built.withLock({ $0[name] }) { return path }
         let output = directory.appendingPathComponent("libfixture_\(name).so").path
+        // Tests ask for the same fixture at once: each compiles to a file of its own and renames
+        // it into place, so that none loads a library another compiler is still writing.
+        let partial = directory.appendingPathComponent("partial-\(UUID().uuidString).so").path
         let arguments =
             [
                 "cc", "-shared", "-fPIC", "-Wall", "-Werror",
                 "-I", TestPaths.repository.appendingPathComponent("SDK/CRacecarPlugin/include").path,
             ]
-            + flags + [TestPaths.repository.appendingPathComponent("Tests/Fixtures/\(source)").path, "-o", output]
+            + flags + [TestPaths.repository.appendingPathComponent("Tests/Fixtures/\(source)").path, "-o", partial]
         let process = try SpawnedProcess(
             executable: "/usr/bin/env", arguments: arguments, environment: ProcessInfo.processInfo.environment,
             standardOutput: .inherit, standardError: .inherit)
-        guard process.waitUntilExit() == 0 else { throw CompileFailed(variant: name) }
+        guard process.waitUntilExit() == 0, rename(partial, output) == 0 else { throw CompileFailed(variant: name) }
         built.withLock { $0[name] = output }
         return output
     }
