@@ -199,7 +199,12 @@ import Testing
         let failure = try #require(lines.first { $0.hasPrefix("on_error events/0@0 ") })
         #expect(failure.contains("delivery to events-out failed"))
         #expect(failure.contains("not allowed to write to this topic"), "the delivery error is explained: \(failure)")
-        #expect(lines.has("processed events/0@0 retries=2"), "the message was retried until its output was delivered")
+        // Two deliveries fail; a retry's produce may also be refused at once while librdkafka still
+        // remembers the topic's error, so the attempt that succeeds is the third or a later one.
+        let attempts = lines.filter { $0.hasPrefix("processed events/0@0 retries=") }.compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("retries=") }.flatMap { Int($0.dropFirst(8)) }
+        }
+        #expect(attempts.max() ?? 0 >= 2, "the message was retried until its output was delivered: \(lines)")
         let outputs = try await KafkaTestClient(brokers: cluster.bootstrapServers).readMessages(
             topic: "events-out", partitions: 1, count: 5)
         #expect(Set(outputs.compactMap(\.key)) == Set((0..<5).map { "0@\($0)" }), "later messages were delivered too")
