@@ -31,7 +31,8 @@ let package = Package(
         // The host, one target per layer. Allowed imports (checked by .ci/check-layers):
         // runtime -> Kafka, plugin hosting, configuration, instrumentation; plugin hosting ->
         // configuration; Kafka -> configuration; instrumentation -> none of ours; operations ->
-        // runtime and below; the executables compose them.
+        // runtime and below; supervision -> operations, plugin hosting, configuration,
+        // instrumentation; the executables compose them.
         .systemLibrary(
             name: "CRdKafka",
             path: "Sources/CRdKafka",
@@ -39,6 +40,7 @@ let package = Package(
             providers: [.apt(["librdkafka-dev"])]
         ),
         .systemLibrary(name: "CGlibcMalloc", path: "Sources/CGlibcMalloc"),
+        .systemLibrary(name: "CProcessControl", path: "Sources/CProcessControl"),
         .target(
             name: "RacecarConfiguration",
             dependencies: [
@@ -85,6 +87,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The supervisor of parallel_workers: worker processes, restarts, their status.
+        .target(
+            name: "RacecarSupervision",
+            dependencies: [
+                "CProcessControl",
+                "RacecarConfiguration",
+                "RacecarInstrumentation",
+                "RacecarOperations",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "racecarctl",
             dependencies: [
@@ -93,6 +106,7 @@ let package = Package(
                 "RacecarKafka",
                 "RacecarOperations",
                 "RacecarPluginHosting",
+                "RacecarSupervision",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -106,6 +120,7 @@ let package = Package(
                 "RacecarOperations",
                 "RacecarPluginHosting",
                 "RacecarRuntime",
+                "RacecarSupervision",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -174,6 +189,7 @@ let package = Package(
                 "RacecarOperations",
                 "RacecarPluginHosting",
                 "RacecarRuntime",
+                "RacecarSupervision",
                 .product(name: "RacecarSDK", package: "SDK"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -151,12 +151,15 @@ package struct ConfigKey: @unchecked Sendable {
             }, render: { String($0) })
     }
 
-    static func optionalInteger(_ name: String, _ path: WritableKeyPath<RacecarConfig, Int?>, minimum: Int) -> ConfigKey
-    {
+    static func optionalInteger(
+        _ name: String, _ path: WritableKeyPath<RacecarConfig, Int?>, minimum: Int, maximum: Int = .max
+    ) -> ConfigKey {
         make(
-            name, path, expected: "a whole number of at least \(minimum)",
+            name, path,
+            expected: maximum == .max
+                ? "a whole number of at least \(minimum)" : "a whole number from \(minimum) to \(maximum)",
             parse: { raw in
-                scalar(raw).flatMap { Int($0) }.flatMap { $0 >= minimum ? .some($0) : nil }
+                scalar(raw).flatMap { Int($0) }.flatMap { $0 >= minimum && $0 <= maximum ? .some($0) : nil }
             }, render: { $0.map(String.init) ?? "(none)" })
     }
 
@@ -207,10 +210,15 @@ package struct ConfigKey: @unchecked Sendable {
         string("client_id", \.clientID).kafka(.both, "client.id") { $0.clientID },
         optionalString("group_id", \.groupID),
         optionalString("group_id_prefix", \.groupIDPrefix),
+        // A supervised worker's value is already derived for its slot (WorkerIdentity).
+        optionalString("group_instance_id", \.groupInstanceID).kafka(.consumer, "group.instance.id") {
+            $0.groupInstanceID
+        },
         list("subscribes_to", \.subscribesTo),
         boolean("start_from_beginning", \.startFromBeginning),
         integer("fetch_messages", \.fetchMessages, minimum: 1, maximum: 1_000_000),
         integer("concurrency", \.concurrency, minimum: 1, maximum: 256),
+        optionalInteger("parallel_workers", \.parallelWorkers, minimum: 1, maximum: 256),
 
         seconds("offset_commit_interval", \.offsetCommitInterval),
         boolean("offset_commit_on_idle", \.offsetCommitOnIdle),
@@ -238,6 +246,7 @@ package struct ConfigKey: @unchecked Sendable {
         seconds("shutdown_timeout", \.shutdownTimeout),
         optionalString("dead_letter_topic", \.deadLetterTopic),
         optionalInteger("max_retries", \.maxRetries, minimum: 0),
+        integer("max_crashes", \.maxCrashes, minimum: 1),
 
         integer("max_bytes", \.maxBytes, minimum: 1).kafka(.consumer, "fetch.max.bytes") { String($0.maxBytes) },
         // Racecar maps this to message.max.bytes by mistake; the per-partition fetch size is meant.

@@ -122,7 +122,8 @@ package struct ConfigLoader {
             }
         }
 
-        for (variable, text) in environment.sorted(by: { $0.key < $1.key }) where variable.hasPrefix("RACECAR_") {
+        for (variable, text) in environment.sorted(by: { $0.key < $1.key })
+        where variable.hasPrefix("RACECAR_") && !WorkerIdentity.variables.contains(variable) {
             if variable.hasPrefix(ConsumerSettings.environmentPrefix), consumerName != nil {
                 let setting = String(variable.dropFirst(ConsumerSettings.environmentPrefix.count)).lowercased()
                 config.settings.set(setting, SettingValue(plainScalar: text), from: .environment(variable: variable))
@@ -147,12 +148,22 @@ package struct ConfigLoader {
         }
 
         if config.heroku { try HerokuSettings(environment: environment).apply(to: &config) }
+        if let worker = try WorkerIdentity.current(in: environment) { apply(worker, to: &config) }
         try validate(config, requireSubscriptions: requireSubscriptions)
         if let defaults {
             try checkRequiredSettings(config, consumer: defaults.name)
             warnings += undeclaredSettingWarnings(config, consumer: defaults.name)
         }
         return (config, warnings)
+    }
+
+    /// Derives a supervised worker's own values from the shared ones; their sources stay those
+    /// of the shared values.
+    private func apply(_ worker: WorkerIdentity, to config: inout RacecarConfig) {
+        config.worker = worker
+        config.groupInstanceID = config.groupInstanceID.map(worker.groupInstanceID(from:))
+        config.livenessProbeFilePath = WorkerIdentity.livenessProbeFilePath(
+            base: config.livenessProbeFilePath, slot: worker.slot)
     }
 
     private func readFile() throws(ConfigError) -> ConfigFile? {

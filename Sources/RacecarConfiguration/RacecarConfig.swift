@@ -12,11 +12,17 @@ package struct RacecarConfig: Sendable {
     package var clientID = "racecar"
     package var groupID: String?
     package var groupIDPrefix: String?
+    /// Kafka's `group.instance.id` (static membership); a supervised worker's is derived from
+    /// it per slot (``WorkerIdentity/groupInstanceID(from:)``).
+    package var groupInstanceID: String?
     package var subscribesTo: [String] = []
     package var startFromBeginning = true
     package var fetchMessages = 1000
     /// Consumer instances processing partitions in parallel inside this process.
     package var concurrency = 1
+    /// Worker processes a supervisor runs, each a member of the group; `nil` runs the consumer
+    /// in this process.
+    package var parallelWorkers: Int?
     /// Folders searched for the library that offers the consumer when no `--plugin` names one.
     package var pluginPath: [String] = []
 
@@ -44,6 +50,9 @@ package struct RacecarConfig: Sendable {
     /// Where a message goes after `maxRetries` failed retries; `nil` retries forever.
     package var deadLetterTopic: String?
     package var maxRetries: Int?
+    /// Crashes of a worker at the same position, in a row, after which that message is no
+    /// longer handed to the plugin.
+    package var maxCrashes = 3
 
     // Memory and network
     package var maxBytes = 10_485_760
@@ -109,6 +118,8 @@ package struct RacecarConfig: Sendable {
     package var environmentName = "development"
     /// The racecar.yml read, if one was.
     package var configFile: String?
+    /// The supervised worker this process is; `nil` outside a supervisor.
+    package var worker: WorkerIdentity?
 }
 
 extension RacecarConfig {

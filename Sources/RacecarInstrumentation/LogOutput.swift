@@ -27,11 +27,13 @@ package struct LogOutput: Sendable {
         line.withUTF8 { bytes in _ = Glibc.write(descriptor, bytes.baseAddress, bytes.count) }
     }
 
-    /// Installs this output, at `level`, as the process's swift-log backend.
-    package func bootstrap(level: Logger.Level) {
+    /// Installs this output, at `level`, as the process's swift-log backend; every logger starts
+    /// with `metadata` (a supervised worker's slot and process id).
+    package func bootstrap(level: Logger.Level, metadata: Logger.Metadata = [:]) {
         LoggingSystem.bootstrap { label in
             var handler = LineLogHandler(label: label, output: self)
             handler.logLevel = level
+            handler.metadata = metadata
             return handler
         }
     }

@@ -82,8 +82,9 @@ struct ConsumerOptions: ParsableArguments {
     /// Loads the plugin and the effective configuration; every error's description is one line.
     ///
     /// Without `--plugin`, the library comes from the folders of `plugin_path`, chosen by
-    /// their descriptors alone: only the chosen plugin's init function runs.
-    func load() throws -> (ConsumerDescriptor, RacecarConfig, [String]) {
+    /// their descriptors alone: only the chosen plugin's init function runs, and only if
+    /// `initializingPlugin` (a supervisor, which runs no consumer, only describes the plugin).
+    func load(initializingPlugin: Bool = true) throws -> (ConsumerDescriptor, RacecarConfig, [String]) {
         let (named, loader) = try consumerAndLoader()
         var warnings: [String] = []
         let path: String
@@ -95,7 +96,7 @@ struct ConsumerOptions: ParsableArguments {
             path = found.plugin.path
             warnings = found.skipped.map { "skipped a library in plugin_path: \($0)" }
         }
-        let plugin = try PluginLoader.load(path: path)
+        let plugin = initializingPlugin ? try PluginLoader.load(path: path) : try PluginLoader.describe(path: path)
         let descriptor = try plugin.consumer(named: try named ?? onlyConsumer(of: plugin))
         let (config, configWarnings) = try loader.load(for: descriptor.defaults, offered: plugin.consumers.map(\.name))
         return (descriptor, config, warnings + (plugin.toolchainWarning.map { [$0] } ?? []) + configWarnings)

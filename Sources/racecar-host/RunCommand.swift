@@ -7,6 +7,7 @@ import RacecarInstrumentation
 import RacecarOperations
 import RacecarPluginHosting
 import RacecarRuntime
+import RacecarSupervision
 import ServiceLifecycle
 import Synchronization
 
@@ -32,6 +33,8 @@ struct RunCommand: ParsableCommand {
     }
 
     private func runHost(daemonStartup: inout DaemonStartup?) throws(UserError) {
+        // A worker that a supervisor started dies with it: arranged before anything else.
+        let worker = try attachToSupervisor()
         AllocatorTuning.apply()
         // Forking is only safe while this is the only thread: daemonize before anything else.
         let early: RacecarConfig
@@ -40,8 +43,10 @@ struct RunCommand: ParsableCommand {
         } catch {
             throw .configuration("\(error)")
         }
-        if early.daemonize { daemonStartup = Daemon.detach(logfile: early.logfile) }
+        // Workers leave daemonizing, the pidfile and parallel_workers to their supervisor.
+        if early.daemonize, worker == nil { daemonStartup = Daemon.detach(logfile: early.logfile) }
         let startup = daemonStartup
+        if worker == nil, early.parallelWorkers != nil { return try supervise(early: early, startup: startup) }
 
         // Before any other thread exists, so that every thread inherits the blocked signals.
         let configDump = ConfigDumpSlot()
@@ -50,16 +55,7 @@ struct RunCommand: ParsableCommand {
 
         // Before the plugin is loaded, so that what it logs from its init function goes where
         // the operator asked; every source of logfile and log_level applies already.
-        let output: LogOutput
-        do {
-            output = try early.logfile.map { try LogOutput.file(at: $0) } ?? .standardError
-        } catch {
-            let source = early.sources[.logfile]
-            throw .configuration(
-                "\(ConfigError.invalidValue(key: "logfile", value: early.logfile ?? "", source: source, expected: "a writable file path (\(error))"))"
-            )
-        }
-        output.bootstrap(level: early.logLevel)
+        try logOutput(early).bootstrap(level: early.logLevel, metadata: worker?.logMetadata ?? [:])
 
         let descriptor: ConsumerDescriptor
         let config: RacecarConfig
@@ -79,7 +75,10 @@ struct RunCommand: ParsableCommand {
                 service: ConsumerService(stop: signals.stop) { [stop = signals.stop] in
                     try ConsumerRuntime.run(
                         consumer: descriptor, config: config, stop: stop, logger: logger,
-                        consuming: { startup?.ready() })
+                        consuming: {
+                            startup?.ready()
+                            worker?.reportConsuming()
+                        })
                 },
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup)
@@ -99,17 +98,80 @@ struct RunCommand: ParsableCommand {
             }
         }
 
-        let pidFile = (config.pidfile ?? (config.daemonize ? PidFile.defaultPath(consumer: descriptor.name) : nil)).map(
+        let pidFile = worker == nil ? try writePidFile(config, consumer: descriptor.name) : nil
+        defer { pidFile?.remove() }
+
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
+        if let failure = runToCompletion({ try await group.run() }) { throw UserError("\(failure)") }
+    }
+
+    /// `parallel_workers`: this process runs no consumer and opens no Kafka connection, but
+    /// supervises worker processes that do.
+    private func supervise(early: RacecarConfig, startup: DaemonStartup?) throws(UserError) {
+        // Before any other thread exists, so that every thread inherits the blocked signals.
+        let signals = SupervisorSignals.block()
+        try logOutput(early).bootstrap(level: early.logLevel)
+        // Checks the whole configuration once, before any worker starts; the plugin is only
+        // described, so none of its code with effects runs in the supervisor.
+        let descriptor: ConsumerDescriptor
+        let config: RacecarConfig
+        let warnings: [String]
+        do {
+            (descriptor, config, warnings) = try options.load(initializingPlugin: false)
+        } catch {
+            throw .configuration("\(error)")
+        }
+        let logger = Logger(label: "racecar.supervisor")
+        for warning in warnings { logger.warning("\(warning)") }
+        let pidFile = try writePidFile(config, consumer: descriptor.name)
+        defer { pidFile?.remove() }
+        let supervisor = Supervisor(
+            consumer: descriptor.name, config: config, signals: signals, startup: startup, logger: logger)
+        do {
+            try supervisor.run()
+        } catch {
+            throw UserError(error.description, status: error.status)
+        }
+    }
+
+    /// The supervisor that started this process, if one did, which it now dies with.
+    private func attachToSupervisor() throws(UserError) -> SupervisedWorker? {
+        let identity: WorkerIdentity?
+        do {
+            identity = try WorkerIdentity.current(in: ProcessInfo.processInfo.environment)
+        } catch {
+            throw .configuration("\(error)")
+        }
+        guard let identity else { return nil }
+        do {
+            return try SupervisedWorker.attach(identity)
+        } catch {
+            throw UserError(error.description)
+        }
+    }
+
+    /// Where log lines go: `logfile`, else standard error.
+    private func logOutput(_ early: RacecarConfig) throws(UserError) -> LogOutput {
+        do {
+            return try early.logfile.map { try LogOutput.file(at: $0) } ?? .standardError
+        } catch {
+            let source = early.sources[.logfile]
+            throw .configuration(
+                "\(ConfigError.invalidValue(key: "logfile", value: early.logfile ?? "", source: source, expected: "a writable file path (\(error))"))"
+            )
+        }
+    }
+
+    /// Writes `pidfile` (by default with `--daemonize`, named after the consumer).
+    private func writePidFile(_ config: RacecarConfig, consumer: String) throws(UserError) -> PidFile? {
+        let pidFile = (config.pidfile ?? (config.daemonize ? PidFile.defaultPath(consumer: consumer) : nil)).map(
             PidFile.init)
         do {
             try pidFile?.write()
         } catch {
             throw UserError("\(error)")
         }
-        defer { pidFile?.remove() }
-
-        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
-        if let failure = runToCompletion({ try await group.run() }) { throw UserError("\(failure)") }
+        return pidFile
     }
 }
 

@@ -9,9 +9,11 @@ import RacecarPluginHosting
 struct Racecarctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "racecarctl",
-        abstract: "Operate racecar-host: produce and read messages, stop a daemon, probe liveness.",
+        abstract: "Operate racecar-host: produce and read messages, stop a daemon, list its workers, probe liveness.",
         version: versionText,
-        subcommands: [ProduceCommand.self, ConsumeCommand.self, StopCommand.self, LivenessProbeCommand.self]
+        subcommands: [
+            ProduceCommand.self, ConsumeCommand.self, StopCommand.self, StatusCommand.self, LivenessProbeCommand.self,
+        ]
     )
 }
 

@@ -1,0 +1,290 @@
+import Foundation
+import Glibc
+import Logging
+import RacecarConfiguration
+import RacecarInstrumentation
+import RacecarOperations
+
+/// Runs `parallel_workers` worker processes of one consumer and keeps them running, holding no
+/// Kafka connection of its own (nginx's master process, Karafka's swarm supervisor).
+///
+/// Each worker is this executable started again with the same arguments (``WorkerLauncher``)
+/// and the worker's variables (``WorkerIdentity``), and runs the consumer as a single host does,
+/// as one member of the group. Everything happens on the thread that calls ``run()``, which
+/// must live as long as the supervisor: the kernel signals a worker when the thread that started
+/// it exits. That thread waits for signals and timers in one loop:
+///
+/// - a worker that exits while the supervisor runs is started again as ``RestartPolicy`` says,
+///   or the supervisor gives up, stops the other workers and fails;
+/// - SIGTERM, SIGINT or SIGQUIT sends SIGTERM to every worker; one still running
+///   `shutdown_timeout` + 2 s later gets SIGKILL; a second stop signal kills them at once;
+/// - SIGUSR1 is forwarded to every worker, which prints its configuration;
+/// - the status file (``SupervisorStatus``) is rewritten on every change, and the liveness file
+///   (``SupervisorLiveness``) touched while every slot is alive.
+package final class Supervisor {
+    /// How long a worker may take to stop beyond `shutdown_timeout`, after which its own timeout
+    /// should have ended it, before it is killed.
+    static let stopGrace: Duration = .seconds(2)
+    /// `SWIFT_BACKTRACE` for workers whose environment sets none: a crashing worker reports and
+    /// exits at once instead of holding its process for tens of seconds.
+    static let backtraceSetting = "enable=yes,interactive=no,timeout=0s"
+
+    /// Why the supervisor is stopping its workers, and until when they may take.
+    private struct Stop {
+        var deadline: ContinuousClock.Instant
+        /// The failure to report once every worker stopped; `nil` after a stop signal.
+        var failure: SupervisorError?
+        /// Workers that stopped other than cleanly, described.
+        var unclean: [String] = []
+        var killed = false
+    }
+
+    private let consumer: String
+    private let shutdownTimeout: Duration
+    private let policy: RestartPolicy
+    private let signals: SupervisorSignals
+    private let startup: DaemonStartup?
+    private let logger: Logger
+    private let launcher: WorkerLauncher
+    private let directory: SupervisorDirectory
+    private let startedAt = Date().timeIntervalSince1970
+    private var liveness: SupervisorLiveness?
+    private var slots: [WorkerSlot]
+    private var stop: Stop?
+    private var reportedReady = false
+
+    /// Prepares a supervisor of `config.parallelWorkers` workers (at least one) of `consumer`.
+    ///
+    /// - Parameters:
+    ///   - signals: The signals blocked before any thread existed.
+    ///   - startup: Where a daemon reports that it came up: once every worker consumes.
+    package init(
+        consumer: String, config: RacecarConfig, signals: SupervisorSignals, startup: DaemonStartup?,
+        logger: Logger, policy: RestartPolicy = RestartPolicy()
+    ) {
+        self.consumer = consumer
+        shutdownTimeout = config.shutdownTimeout
+        self.policy = policy
+        self.signals = signals
+        self.startup = startup
+        var logger = logger
+        logger[metadataKey: "consumer"] = "\(consumer)"
+        self.logger = logger
+        launcher = WorkerLauncher()
+        directory = SupervisorDirectory(supervisorPID: getpid())
+        let count = max(config.parallelWorkers ?? 1, 1)
+        slots = (0..<count).map(WorkerSlot.init)
+        if config.livenessProbeEnabled {
+            liveness = SupervisorLiveness(
+                path: config.livenessProbeFilePath, maxInterval: config.livenessProbeMaxInterval, slots: count)
+        }
+    }
+
+    /// Starts the workers and supervises them until a stop signal, or until a slot keeps failing.
+    ///
+    /// - Throws: ``SupervisorError`` when the supervisor gave up on a slot, could not start a
+    ///   worker, or workers did not stop cleanly; every worker has exited by then.
+    package func run() throws(SupervisorError) {
+        try directory.create(slots: slots.count)
+        defer {
+            liveness?.remove()
+            directory.remove()
+        }
+        let workers = "\(slots.count) worker\(slots.count == 1 ? "" : "s")"
+        logger.info("supervising \(workers) of \(consumer) (pid \(getpid()), status in \(directory.statusFile))")
+        for index in slots.indices where stop == nil { start(index) }
+        while stop == nil || slots.contains(where: { $0.pid != nil }) {
+            if let event = signals.next(timeout: timeUntilNextDue()) { handle(event) }
+            reapExitedWorkers()
+            let now = ContinuousClock.now
+            for index in slots.indices where stop == nil && slots[index].restartDue.map({ $0 <= now }) == true {
+                start(index)
+            }
+            killWorkersPastTheDeadline()
+            if stop == nil { liveness?.update(slots, now: now) }
+        }
+        guard let stop else { return }
+        if let failure = stop.failure { throw failure }
+        guard stop.unclean.isEmpty else { throw .uncleanStop(consumer: consumer, workers: stop.unclean) }
+        logger.info("every worker of \(consumer) stopped")
+    }
+
+    // MARK: Events
+
+    private func handle(_ event: SupervisorSignals.Event) {
+        switch event {
+        case .stop(let signal):
+            if stop == nil {
+                logger.info("\(WorkerExit.name(ofSignal: signal)): stopping every worker of \(consumer)")
+                beginStop(failure: nil)
+            } else if stop?.killed == false {
+                logger.warning("\(WorkerExit.name(ofSignal: signal)) again while stopping: killing every worker")
+                killRunningWorkers()
+            }
+        case .dump:
+            for slot in slots { if let pid = slot.pid { kill(pid, SIGUSR1) } }
+        case .childExited:
+            reapExitedWorkers()
+        case .consuming(let pid):
+            guard let index = slots.firstIndex(where: { $0.pid == pid }) else { return }
+            slots[index].isConsuming = true
+            slots[index].hasConsumed = true
+            logger.info("worker \(index) of \(consumer) (pid \(pid)) consuming")
+            publish()
+            if !reportedReady, slots.allSatisfy(\.hasConsumed) {
+                reportedReady = true
+                startup?.ready()
+            }
+        }
+    }
+
+    /// Starts slot `index`'s worker; a failure to start one stops the others.
+    private func start(_ index: Int) {
+        let isRestart = slots[index].lastExit != nil
+        let pid: Int32
+        do {
+            pid = try launcher.launch(adding: workerVariables(slot: index))
+        } catch {
+            logger.critical("\(error)")
+            slots[index].restartDue = nil
+            slots[index].restartAt = nil
+            beginStop(failure: error)
+            return
+        }
+        slots[index].pid = pid
+        slots[index].started = .now
+        slots[index].startedAt = Date().timeIntervalSince1970
+        slots[index].isConsuming = false
+        slots[index].isStopping = false
+        slots[index].restartDue = nil
+        slots[index].restartAt = nil
+        if isRestart { slots[index].restarts += 1 }
+        let restart = isRestart ? ", restart \(slots[index].restarts)" : ""
+        logger.info("\(isRestart ? "restarted" : "started") worker \(index) of \(consumer) (pid \(pid))\(restart)")
+        publish()
+    }
+
+    /// What a worker finds in its environment besides the supervisor's own.
+    private func workerVariables(slot: Int) -> [String: String] {
+        [
+            WorkerIdentity.slotVariable: String(slot),
+            WorkerIdentity.supervisorVariable: String(getpid()),
+            WorkerIdentity.callSlotVariable: directory.callSlotFile(slot: slot),
+            "SWIFT_BACKTRACE": launcher.environment["SWIFT_BACKTRACE"] ?? Self.backtraceSetting,
+        ]
+    }
+
+    /// Collects every worker that exited, without waiting.
+    private func reapExitedWorkers() {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            guard pid > 0 else { return }
+            guard let index = slots.firstIndex(where: { $0.pid == pid }) else { continue }
+            workerExited(index, WorkerExit(waitStatus: status))
+        }
+    }
+
+    /// Records how slot `index`'s worker ended, and restarts it, or gives up, or, while
+    /// stopping, notes whether it stopped cleanly.
+    private func workerExited(_ index: Int, _ exit: WorkerExit) {
+        guard let pid = slots[index].pid, let started = slots[index].started else { return }
+        let uptime = ContinuousClock.now - started
+        slots[index].pid = nil
+        slots[index].started = nil
+        slots[index].startedAt = nil
+        slots[index].isConsuming = false
+        slots[index].isStopping = false
+        slots[index].lastExit = (exit, Date().timeIntervalSince1970)
+        let worker = "worker \(index) of \(consumer) (pid \(pid))"
+        let after = "after \(formatSeconds((uptime.inSeconds * 10).rounded() / 10)) s"
+        defer { publish() }
+
+        if stop != nil {
+            if exit.isClean {
+                logger.info("\(worker) stopped")
+            } else {
+                logger.error("\(worker) \(exit) while stopping")
+                stop?.unclean.append("\(worker) \(exit)")
+            }
+            return
+        }
+        slots[index].failuresInARow = policy.failuresInARow(previous: slots[index].failuresInARow, uptime: uptime)
+        let failures = slots[index].failuresInARow
+        switch policy.decision(after: exit, failuresInARow: failures) {
+        case .restart(let delay):
+            slots[index].restartDue = .now + delay
+            slots[index].restartAt = Date().timeIntervalSince1970 + delay.inSeconds
+            let restart = "restarting it in \(formatSeconds(delay)) s (failure \(failures) in a row)"
+            if exit.isClean {
+                let unasked = "without being asked to stop (was it sent SIGTERM directly?)"
+                logger.warning("\(worker) exited with status 0 \(after) \(unasked); \(restart)")
+            } else {
+                logger.error("\(worker) \(exit) \(after); \(restart)")
+            }
+        case .giveUp:
+            let failure = SupervisorError.gaveUp(
+                consumer: consumer, slot: index, failures: failures, last: exit,
+                permanent: RestartPolicy.isPermanent(exit))
+            logger.critical("\(worker) \(exit) \(after); giving up: stopping every other worker")
+            beginStop(failure: failure)
+        }
+    }
+
+    // MARK: Stopping
+
+    /// Asks every running worker to stop, and stops restarting them.
+    private func beginStop(failure: SupervisorError?) {
+        guard stop == nil else { return }
+        stop = Stop(deadline: .now + shutdownTimeout + Self.stopGrace, failure: failure)
+        for index in slots.indices {
+            slots[index].restartDue = nil
+            slots[index].restartAt = nil
+            guard let pid = slots[index].pid else { continue }
+            slots[index].isStopping = true
+            kill(pid, SIGTERM)
+        }
+        publish()
+    }
+
+    private func killWorkersPastTheDeadline() {
+        guard let stop, !stop.killed, ContinuousClock.now >= stop.deadline else { return }
+        for slot in slots {
+            guard let pid = slot.pid else { continue }
+            let limit =
+                "shutdown_timeout (\(formatSeconds(shutdownTimeout)) s) and \(formatSeconds(Self.stopGrace)) s more"
+            logger.error("worker \(slot.index) of \(consumer) (pid \(pid)) did not stop within \(limit): killing it")
+        }
+        killRunningWorkers()
+    }
+
+    private func killRunningWorkers() {
+        stop?.killed = true
+        for slot in slots { if let pid = slot.pid { kill(pid, SIGKILL) } }
+    }
+
+    // MARK: Timers and status
+
+    /// How long the loop may wait for a signal: until the next restart or the stop deadline, at
+    /// most a second (the liveness file's pace).
+    private func timeUntilNextDue() -> Duration {
+        let now = ContinuousClock.now
+        var next = now + .seconds(1)
+        for slot in slots { if let due = slot.restartDue { next = min(next, due) } }
+        if let stop, !stop.killed { next = min(next, stop.deadline) }
+        return max(next - now, .zero)
+    }
+
+    /// Rewrites the status file.
+    private func publish() {
+        let status = SupervisorStatus(
+            supervisorPID: getpid(), consumer: consumer, startedAt: startedAt,
+            state: stop == nil ? .running : .stopping,
+            workers: slots.map(\.status))
+        do {
+            try status.write(to: directory.statusFile)
+        } catch {
+            logger.warning("cannot write the status file \(directory.statusFile): \(error)")
+        }
+    }
+}
