@@ -95,6 +95,7 @@ let package = Package(
                 "RacecarConfiguration",
                 "RacecarInstrumentation",
                 "RacecarOperations",
+                "RacecarPluginHosting",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -36,11 +36,11 @@ package final class ShutdownSignal: Sendable {
         pthread_sigmask(SIG_BLOCK, &set, nil)
         let waitSet = set
         Thread.detachNewThread {
-            var set = waitSet
+            // Never sigtimedwait with a timeout here: see BlockedSignalReader.
+            let signals = BlockedSignalReader(waitSet)
             var stopDeadline: ContinuousClock.Instant?
             while true {
-                var timeout = timespec(tv_sec: 0, tv_nsec: 100_000_000)
-                let number = sigtimedwait(&set, nil, &timeout)
+                let number = signals.next(timeoutMilliseconds: 100)
                 if number == SIGUSR1 {
                     onDump()
                 } else if number > 0 {

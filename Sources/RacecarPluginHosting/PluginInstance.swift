@@ -19,6 +19,9 @@ package final class PluginInstance: @unchecked Sendable {
     private let errorBuffer = ReusableErrorBuffer()
     private let vtable: racecar_consumer_vtable
     private var instance: UnsafeMutableRawPointer?
+    /// Where each call is recorded for a supervisor to read after a crash; `nil` unless the
+    /// host runs as a supervised worker.
+    private let recorder: InFlightCallRecorder?
     #if DEBUG
         private let callerCheck = SingleCallerCheck()
     #endif
@@ -30,6 +33,8 @@ package final class PluginInstance: @unchecked Sendable {
     ///   - services: Where the plugin's `produce` and `deliver` calls go.
     ///   - headerSource: Reads the headers of the messages of the current call.
     ///   - settings: The consumer's settings, which the plugin reads through the host API.
+    ///   - instanceIndex: Which of the consumer's instances in this process this is: the record
+    ///     of an ``InFlightCallSlot`` it writes to.
     /// - Throws: ``PluginCallError/createFailed(consumer:message:)`` with the plugin's message.
     package init(
         consumer: ConsumerDescriptor,
@@ -37,7 +42,8 @@ package final class PluginInstance: @unchecked Sendable {
         logger: Logger,
         services: any PluginHostServices,
         headerSource: MessageHeaderSource,
-        settings: ConsumerSettings
+        settings: ConsumerSettings,
+        instanceIndex: Int = 0
     ) throws(PluginCallError) {
         self.consumer = consumer
         self.vtable = consumer.vtable
@@ -45,11 +51,15 @@ package final class PluginInstance: @unchecked Sendable {
             capacity: capacity, headersOnDemand: consumer.readsHeadersOnDemand, headerSource: headerSource)
         context = InstanceHostContext(
             logger: logger, services: services, slots: slots, settings: SettingsStrings(settings))
+        recorder = InFlightCallRecorder.fromEnvironment(
+            instance: instanceIndex, consumer: consumer.name, logger: logger)
         var created: UnsafeMutableRawPointer?
         var message = ""
+        recorder?.record(.create)
         let status = withErrorBuffer(capturing: &message) { error in
             consumer.vtable.create!(consumer.raw, context.opaque, HostAPITable.shared, &created, error)
         }
+        recorder?.clear()
         guard status == RACECAR_OK else { throw .createFailed(consumer: consumer.name, message: message) }
         instance = created
     }
@@ -67,7 +77,12 @@ package final class PluginInstance: @unchecked Sendable {
         defer { leaveCall() }
         slots.fill(count: 1, retries: retries) { _ in message }
         errorBuffer.clear()
+        // Optional chaining, not `if let`: a bound copy would be retained and released around
+        // the call. Both `?` test one immutable field, which the optimizer turns into one branch.
+        recorder?.record(
+            .process, topic: message.topic, partition: message.partition, first: message.offset, last: message.offset)
         let status = vtable.process!(instance, slots.pointers[0], errorBuffer.pointer)
+        recorder?.clear()
         slots.callEnded()
         return status == RACECAR_OK ? nil : errorBuffer.message
     }
@@ -85,7 +100,11 @@ package final class PluginInstance: @unchecked Sendable {
         slots.fill(count: count, retries: retries, message)
         var processed = 0
         errorBuffer.clear()
+        recorder?.record(
+            .processBatch, topic: slots.pointers[0]!.pointee.topic, partition: slots.pointers[0]!.pointee.partition,
+            first: slots.pointers[0]!.pointee.offset, last: slots.pointers[max(count - 1, 0)]!.pointee.offset)
         let status = vtable.process_batch!(instance, slots.pointers, count, &processed, errorBuffer.pointer)
+        recorder?.clear()
         slots.callEnded()
         guard status != RACECAR_OK else { return nil }
         return (errorBuffer.message, min(max(processed, 0), count - 1))
@@ -114,7 +133,10 @@ package final class PluginInstance: @unchecked Sendable {
                 case .stop: RACECAR_RECOVERY_STOP
                 case .deadLetter: RACECAR_RECOVERY_DEAD_LETTER
                 }
+            recorder?.record(
+                .onError, topic: report.topic, partition: report.partition, first: report.offset, last: report.offset)
             onError(instance, &info)
+            recorder?.clear()
         }
     }
 
@@ -122,34 +144,43 @@ package final class PluginInstance: @unchecked Sendable {
         enterCall()
         defer { leaveCall() }
         guard let hook = vtable.on_partitions_assigned, !partitions.isEmpty else { return }
-        withTopicPartitions(partitions) { hook(instance, $0, $1) }
+        recording(.onPartitionsAssigned) { withTopicPartitions(partitions) { hook(instance, $0, $1) } }
     }
 
     package func partitionsRevoked(_ partitions: [TopicPartition]) {
         enterCall()
         defer { leaveCall() }
         guard let hook = vtable.on_partitions_revoked, !partitions.isEmpty else { return }
-        withTopicPartitions(partitions) { hook(instance, $0, $1) }
+        recording(.onPartitionsRevoked) { withTopicPartitions(partitions) { hook(instance, $0, $1) } }
     }
 
     /// Hands librdkafka's statistics JSON, valid during the call, to `on_statistics`.
     package func statisticsReceived(_ json: UnsafePointer<CChar>, length: Int) {
         enterCall()
         defer { leaveCall() }
-        vtable.on_statistics?(instance, json, length)
+        guard let hook = vtable.on_statistics else { return }
+        recording(.onStatistics) { hook(instance, json, length) }
     }
 
     package func teardown() {
         enterCall()
         defer { leaveCall() }
-        vtable.teardown?(instance)
+        guard let teardown = vtable.teardown else { return }
+        recording(.teardown) { teardown(instance) }
     }
 
     package func destroy() {
         enterCall()
         defer { leaveCall() }
-        vtable.destroy?(instance)
+        if let destroy = vtable.destroy { recording(.destroy) { destroy(instance) } }
         instance = nil
+    }
+
+    /// Runs `body`, a call into the plugin, with `call` recorded as in flight.
+    private func recording(_ call: InFlightCall.Call, _ body: () -> Void) {
+        recorder?.record(call)
+        body()
+        recorder?.clear()
     }
 
     @inline(__always)

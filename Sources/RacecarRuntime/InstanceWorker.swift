@@ -53,7 +53,7 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
             clock: runtime.clock, metrics: runtime.metrics)
         instance = try PluginInstance(
             consumer: consumer, capacity: config.fetchMessages, logger: logger, services: services, headerSource: self,
-            settings: config.settings)
+            settings: config.settings, instanceIndex: index)
         if let crashedPositionsPath {
             crashGuard = CrashGuard(path: crashedPositionsPath)
             reloadCrashGuard()

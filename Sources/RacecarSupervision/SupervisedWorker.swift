@@ -32,6 +32,11 @@ package struct SupervisedWorker: Sendable {
         ["worker": "\(identity.slot)", "pid": "\(getpid())"]
     }
 
+    /// The supervisor's file of positions that crashed workers, which this worker avoids.
+    package var crashedPositionsFile: String {
+        SupervisorDirectory(supervisorPID: identity.supervisorPID).crashedPositionsFile
+    }
+
     /// Tells the supervisor that this worker subscribed and polls.
     package func reportConsuming() {
         kill(identity.supervisorPID, SupervisorSignals.consumingSignal)

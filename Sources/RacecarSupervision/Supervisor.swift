@@ -4,6 +4,7 @@ import Logging
 import RacecarConfiguration
 import RacecarInstrumentation
 import RacecarOperations
+import RacecarPluginHosting
 
 /// Runs `parallel_workers` worker processes of one consumer and keeps them running, holding no
 /// Kafka connection of its own (nginx's master process, Karafka's swarm supervisor).
@@ -25,9 +26,6 @@ package final class Supervisor {
     /// How long a worker may take to stop beyond `shutdown_timeout`, after which its own timeout
     /// should have ended it, before it is killed.
     static let stopGrace: Duration = .seconds(2)
-    /// `SWIFT_BACKTRACE` for workers whose environment sets none: a crashing worker reports and
-    /// exits at once instead of holding its process for tens of seconds.
-    static let backtraceSetting = "enable=yes,interactive=no,timeout=0s"
 
     /// Why the supervisor is stopping its workers, and until when they may take.
     private struct Stop {
@@ -50,6 +48,12 @@ package final class Supervisor {
     private let startedAt = Date().timeIntervalSince1970
     private var liveness: SupervisorLiveness?
     private var slots: [WorkerSlot]
+    /// Each worker's consumer instances, one call slot record each.
+    private let instances: Int
+    /// The messages that crashed workers, which the next workers avoid.
+    private var poison: PoisonTracker
+    /// Whether a dead-letter topic takes poison messages, for the log.
+    private let deadLetterTopic: String?
     private var stop: Stop?
     private var reportedReady = false
 
@@ -74,6 +78,9 @@ package final class Supervisor {
         directory = SupervisorDirectory(supervisorPID: getpid())
         let count = max(config.parallelWorkers ?? 1, 1)
         slots = (0..<count).map(WorkerSlot.init)
+        instances = config.concurrency
+        poison = PoisonTracker(maxCrashes: config.maxCrashes)
+        deadLetterTopic = config.deadLetterTopic
         if config.livenessProbeEnabled {
             liveness = SupervisorLiveness(
                 path: config.livenessProbeFilePath, maxInterval: config.livenessProbeMaxInterval, slots: count)
@@ -85,7 +92,7 @@ package final class Supervisor {
     /// - Throws: ``SupervisorError`` when the supervisor gave up on a slot, could not start a
     ///   worker, or workers did not stop cleanly; every worker has exited by then.
     package func run() throws(SupervisorError) {
-        try directory.create(slots: slots.count)
+        try directory.create(slots: slots.count, instances: instances)
         defer {
             liveness?.remove()
             directory.remove()
@@ -143,6 +150,8 @@ package final class Supervisor {
         let isRestart = slots[index].lastExit != nil
         let pid: Int32
         do {
+            // A record left by the previous worker must not be taken for the new one's.
+            if isRestart { try directory.resetCallSlot(slot: index, instances: instances) }
             pid = try launcher.launch(adding: workerVariables(slot: index))
         } catch {
             logger.critical("\(error)")
@@ -170,7 +179,9 @@ package final class Supervisor {
             WorkerIdentity.slotVariable: String(slot),
             WorkerIdentity.supervisorVariable: String(getpid()),
             WorkerIdentity.callSlotVariable: directory.callSlotFile(slot: slot),
-            "SWIFT_BACKTRACE": launcher.environment["SWIFT_BACKTRACE"] ?? Self.backtraceSetting,
+            // A crashing worker reports briefly and exits at once, unless the operator chose otherwise.
+            CrashReporting.backtraceEnvironmentVariable: launcher.environment[
+                CrashReporting.backtraceEnvironmentVariable] ?? CrashReporting.workerBacktraceSetting,
         ]
     }
 
@@ -195,9 +206,11 @@ package final class Supervisor {
         slots[index].startedAt = nil
         slots[index].isConsuming = false
         slots[index].isStopping = false
-        slots[index].lastExit = (exit, Date().timeIntervalSince1970)
+        let inFlight = exit.isClean ? [] : directory.callsInFlight(slot: index, pid: pid)
+        slots[index].lastExit = (exit, Date().timeIntervalSince1970, inFlight.map(\.description))
         let worker = "worker \(index) of \(consumer) (pid \(pid))"
-        let after = "after \(formatSeconds((uptime.inSeconds * 10).rounded() / 10)) s"
+        let during = inFlight.isEmpty ? "" : " during \(inFlight.map(\.description).joined(separator: ", "))"
+        let after = "after \(formatSeconds((uptime.inSeconds * 10).rounded() / 10)) s\(during)"
         defer { publish() }
 
         if stop != nil {
@@ -210,6 +223,10 @@ package final class Supervisor {
             return
         }
         slots[index].failuresInARow = policy.failuresInARow(previous: slots[index].failuresInARow, uptime: uptime)
+        if let signal = exit.signalName, !inFlight.isEmpty, recordCrash(inFlight, signal: signal) {
+            // Singling out a poison message takes crashes by design: progress, not a crash loop.
+            slots[index].failuresInARow = 1
+        }
         let failures = slots[index].failuresInARow
         switch policy.decision(after: exit, failuresInARow: failures) {
         case .restart(let delay):
@@ -229,6 +246,43 @@ package final class Supervisor {
             logger.critical("\(worker) \(exit) \(after); giving up: stopping every other worker")
             beginStop(failure: failure)
         }
+    }
+
+    /// Counts a crash against the messages in flight and, once one crashed `max_crashes` workers
+    /// or a batch crashed, tells the next workers what to avoid.
+    ///
+    /// - Returns: Whether the next workers avoid something new.
+    private func recordCrash(_ calls: [InFlightCall], signal: String) -> Bool {
+        var changed = false
+        for call in calls {
+            guard let position = call.position else { continue }
+            switch poison.record(call, signal: signal) {
+            case .noPosition:
+                continue
+            case .counted(let crashes):
+                logger.error(
+                    "\(position) crashed \(consumer) \(crashes) of max_crashes \(poison.maxCrashes) times")
+            case .narrowed:
+                changed = true
+                logger.error("\(position) crashed \(consumer) in process_batch: retrying it one message at a time")
+            case .poisoned(let crashes):
+                changed = true
+                let next =
+                    deadLetterTopic.map { "it goes to dead-letter topic \($0)" }
+                    ?? "its partition stays paused until restart (set dead_letter_topic to move past it)"
+                let verdict =
+                    "\(position) crashed \(consumer) \(crashes) times (max_crashes \(poison.maxCrashes)): it is not "
+                    + "processed again; \(next)"
+                logger.critical("\(verdict)")
+            }
+        }
+        guard changed else { return false }
+        do {
+            try poison.positions.write(to: directory.crashedPositionsFile)
+        } catch {
+            logger.critical("cannot write \(directory.crashedPositionsFile): \(error)")
+        }
+        return true
     }
 
     // MARK: Stopping

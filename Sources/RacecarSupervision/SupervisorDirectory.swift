@@ -1,4 +1,5 @@
 import Foundation
+import RacecarPluginHosting
 
 /// The folder a supervisor shares with its workers and with `racecarctl status`:
 /// `/dev/shm/racecar-<supervisor pid>/` (in memory; `/tmp` where there is no `/dev/shm`).
@@ -22,23 +23,36 @@ package struct SupervisorDirectory: Sendable {
     /// The file in which worker `slot` records the plugin call in flight.
     package func callSlotFile(slot: Int) -> String { "\(path)/worker-\(slot).call" }
 
-    /// Creates the folder (emptied if a dead process of the same id left one) and an empty call
-    /// slot file per worker.
+    /// The positions that crashed workers (``CrashedPositions``), which every worker reads.
+    package var crashedPositionsFile: String { "\(path)/crashed-positions.json" }
+
+    /// Creates the folder (emptied if a dead process of the same id left one) and a call slot
+    /// per worker, with a record for each of its `instances` (its `concurrency`).
     ///
     /// - Throws: ``SupervisorError/unusableDirectory(path:reason:)``.
-    package func create(slots: Int) throws(SupervisorError) {
+    package func create(slots: Int, instances: Int) throws(SupervisorError) {
         Self.removeAbandoned()
         remove()
         guard mkdir(path, 0o755) == 0 else {
             throw .unusableDirectory(path: path, reason: String(cString: strerror(errno)))
         }
-        for slot in 0..<slots {
-            let descriptor = open(callSlotFile(slot: slot), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else {
-                throw .unusableDirectory(path: callSlotFile(slot: slot), reason: String(cString: strerror(errno)))
-            }
-            close(descriptor)
+        for slot in 0..<slots { try resetCallSlot(slot: slot, instances: instances) }
+    }
+
+    /// Empties worker `slot`'s call slot, before a worker starts in it.
+    package func resetCallSlot(slot: Int, instances: Int) throws(SupervisorError) {
+        do {
+            _ = try InFlightCallSlot(creatingAt: callSlotFile(slot: slot), instances: instances)
+        } catch {
+            throw .unusableDirectory(path: callSlotFile(slot: slot), reason: "\(error)")
         }
+    }
+
+    /// What worker `slot`, process `pid`, was calling when it died: every instance's call, if
+    /// any (a torn record, the worker killed inside the host's own bookkeeping, blames nothing).
+    package func callsInFlight(slot: Int, pid: Int32) -> [InFlightCall] {
+        let recorded = (try? InFlightCallSlot(openingAt: callSlotFile(slot: slot)))?.readAll() ?? []
+        return recorded.filter { $0.processID == pid }
     }
 
     /// Removes the folder and everything in it.

@@ -14,7 +14,10 @@ extension SupervisorStatus {
                 return [
                     String(worker.slot), worker.pid.map(String.init) ?? "-", worker.state.rawValue + restart,
                     worker.startedAt.map { Self.span(now - $0) } ?? "-", String(worker.restarts),
-                    worker.lastExit.map { "\($0.description), \(Self.span(now - $0.at)) ago" } ?? "-",
+                    worker.lastExit.map { exit in
+                        let during = exit.inFlight.isEmpty ? "" : " during \(exit.inFlight.joined(separator: ", "))"
+                        return "\(exit.description)\(during), \(Self.span(now - exit.at)) ago"
+                    } ?? "-",
                 ]
             }
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }

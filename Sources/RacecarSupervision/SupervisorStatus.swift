@@ -38,12 +38,15 @@ package struct SupervisorStatus: Codable, Sendable, Equatable {
             package var status: Int32?
             /// When.
             package var at: Double
+            /// The plugin calls in flight when it died, e.g. `process of events/0@17`.
+            package var inFlight: [String]
 
-            package init(_ exit: WorkerExit, at: Double) {
+            package init(_ exit: WorkerExit, at: Double, inFlight: [String] = []) {
                 description = exit.description
                 signal = exit.signalName
                 status = exit.status
                 self.at = at
+                self.inFlight = inFlight
             }
         }
 

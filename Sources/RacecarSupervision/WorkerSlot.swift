@@ -23,7 +23,7 @@ struct WorkerSlot {
     /// Exits in a row, each soon after its worker started (``RestartPolicy``).
     var failuresInARow = 0
     /// How the previous worker ended, and when (seconds since 1970).
-    var lastExit: (exit: WorkerExit, at: Double)?
+    var lastExit: (exit: WorkerExit, at: Double, inFlight: [String])?
 
     init(index: Int) {
         self.index = index
@@ -41,7 +41,7 @@ struct WorkerSlot {
         status.pid = pid
         status.startedAt = startedAt
         status.restarts = restarts
-        status.lastExit = lastExit.map { SupervisorStatus.Worker.Exit($0.exit, at: $0.at) }
+        status.lastExit = lastExit.map { SupervisorStatus.Worker.Exit($0.exit, at: $0.at, inFlight: $0.inFlight) }
         status.restartAt = restartAt
         return status
     }

@@ -75,6 +75,7 @@ struct RunCommand: ParsableCommand {
                 service: ConsumerService(stop: signals.stop) { [stop = signals.stop] in
                     try ConsumerRuntime.run(
                         consumer: descriptor, config: config, stop: stop, logger: logger,
+                        crashedPositionsPath: worker?.crashedPositionsFile,
                         consuming: {
                             startup?.ready()
                             worker?.reportConsuming()
