@@ -10,8 +10,9 @@ struct Variant {
         /// raw-consumer in `message` or `batch` mode.
         case raw(mode: String)
         /// racecar-host running `consumer` from `plugin` (a library file name) with
-        /// `concurrency` instances.
-        case host(plugin: String, consumer: String, concurrency: Int)
+        /// `concurrency` instances, in worker processes of a supervisor when `parallelWorkers`
+        /// is set.
+        case host(plugin: String, consumer: String, concurrency: Int, parallelWorkers: Int? = nil)
     }
 
     /// Short name, used for group ids and the chart.
@@ -28,7 +29,7 @@ struct Variant {
 
     /// How many consumer instances the process runs, so how many teardown lines it prints.
     var instances: Int {
-        if case .host(_, _, let concurrency) = kind { return concurrency }
+        if case .host(_, _, let concurrency, let workers) = kind { return concurrency * (workers ?? 1) }
         return 1
     }
 
@@ -51,6 +52,12 @@ struct Variant {
             id: "host-c-process", title: "racecar-host + no-op C plugin, `process`",
             chartLabel: "C plugin, process\n(vs raw per message)", mode: "message",
             kind: .host(plugin: "libNoopCConsumer.so", consumer: "NoopCConsumer", concurrency: 1)),
+        Variant(
+            id: "host-supervised-batch",
+            title: "racecar-host supervising one worker (`parallel_workers: 1`) + no-op Swift plugin, `process_batch`",
+            chartLabel: "supervised worker, process_batch\n(vs raw batches)", mode: "batch",
+            kind: .host(
+                plugin: "libNoopConsumer.so", consumer: "NoopBatchConsumer", concurrency: 1, parallelWorkers: 1)),
     ]
 
     /// The concurrency levels the sleeping consumer runs at unless told otherwise.
@@ -157,7 +164,7 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
         arguments =
             [settings.brokers, group, settings.topic, String(settings.messages), mode, String(commitMilliseconds)]
             + settings.kafkaProperties
-    case .host(let plugin, let consumer, let concurrency):
+    case .host(let plugin, let consumer, let concurrency, let parallelWorkers):
         executable = settings.buildDirectory + "/racecar-host"
         arguments = ["--plugin", settings.buildDirectory + "/" + plugin, consumer]
         environment["RACECAR_BROKERS"] = settings.brokers
@@ -167,6 +174,8 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
         if concurrency != 1 {
             environment["RACECAR_CONCURRENCY"] = String(concurrency)
         }
+        // The worker's CPU time reaches the benchmark through the supervisor, which reaps it.
+        if let parallelWorkers { environment["RACECAR_PARALLEL_WORKERS"] = String(parallelWorkers) }
         if !settings.kafkaProperties.isEmpty {
             environment["RACECAR_CONSUMER"] = settings.kafkaProperties.joined(separator: ",")
         }
