@@ -96,3 +96,14 @@ extension MockCluster {
         }
     }
 }
+
+extension MockCluster {
+    /// Holds back every response of broker `broker` (brokers count from 1) for `roundTripTime`,
+    /// as a slow link to it would; `.zero` makes it answer at once again.
+    package func setRoundTripTime(_ roundTripTime: Duration, broker: Int32) throws(KafkaError) {
+        let error = rd_kafka_mock_broker_set_rtt(cluster, broker, Int32(roundTripTime / .milliseconds(1)))
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw .failed("setting the round-trip time of broker \(broker)", error)
+        }
+    }
+}
