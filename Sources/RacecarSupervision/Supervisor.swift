@@ -202,6 +202,9 @@ package final class Supervisor {
         guard let pid = slots[index].pid, let started = slots[index].started else { return }
         let uptime = ContinuousClock.now - started
         slots[index].pid = nil
+        // What the worker left in its process group dies with it: a worker killed while the Swift
+        // runtime's swift-backtrace child ran would leave that child behind for good.
+        kill(-pid, SIGKILL)
         slots[index].started = nil
         slots[index].startedAt = nil
         slots[index].isConsuming = false
