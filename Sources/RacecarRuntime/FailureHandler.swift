@@ -114,15 +114,8 @@ final class FailureHandler<Client: KafkaClient> {
         }
 
         if let deadLetter, consecutive > deadLetter.maxRetries {
-            let headers = [
-                ("racecar-original-topic", partition.topic),
-                ("racecar-original-partition", String(partition.partition)),
-                ("racecar-original-offset", String(offset)),
-                ("racecar-consumer", consumerName),
-                ("racecar-group-id", groupID),
-                ("racecar-error", reason),
-                ("racecar-retries", String(consecutive - 1)),
-            ]
+            let headers = deadLetterHeaders(
+                partition, offset: offset, error: reason, extra: ("racecar-retries", String(consecutive - 1)))
             do {
                 try services.sendToDeadLetter(message, topic: deadLetter.topic, headers: headers)
                 logger.error("\(failure); sent to dead-letter topic \(deadLetter.topic), moving on")
@@ -184,15 +177,9 @@ final class FailureHandler<Client: KafkaClient> {
                     offset: message.offset, batch: nil, retries: poison.crashes, recovery: recovery))
         }
         if let topic = deadLetterTopic {
-            let headers = [
-                ("racecar-original-topic", partition.topic),
-                ("racecar-original-partition", String(partition.partition)),
-                ("racecar-original-offset", String(message.offset)),
-                ("racecar-consumer", consumerName),
-                ("racecar-group-id", groupID),
-                ("racecar-error", "crashed the consumer: \(poison.crash)"),
-                ("racecar-crashes", String(poison.crashes)),
-            ]
+            let headers = deadLetterHeaders(
+                partition, offset: message.offset, error: "crashed the consumer: \(poison.crash)",
+                extra: ("racecar-crashes", String(poison.crashes)))
             do {
                 try services.sendToDeadLetter(message, topic: topic, headers: headers)
                 logger.error("\(failure); sent to dead-letter topic \(topic), moving on")
@@ -212,6 +199,21 @@ final class FailureHandler<Client: KafkaClient> {
         awaitingOffset[ref] = message.offset
         inbox.post(.pause(partition, offset: message.offset, until: clock.now() + Self.poisonRecheckInterval))
         return .halted
+    }
+
+    /// The headers a dead-letter copy carries: where it came from, who failed on it and why.
+    private func deadLetterHeaders(
+        _ partition: TopicPartition, offset: Int64, error: String, extra: (String, String)
+    ) -> [(name: String, value: String)] {
+        [
+            ("racecar-original-topic", partition.topic),
+            ("racecar-original-partition", String(partition.partition)),
+            ("racecar-original-offset", String(offset)),
+            ("racecar-consumer", consumerName),
+            ("racecar-group-id", groupID),
+            ("racecar-error", error),
+            extra,
+        ]
     }
 
     /// How often a partition paused behind a poison message says so again.
