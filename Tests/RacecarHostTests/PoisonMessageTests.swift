@@ -97,7 +97,11 @@ import Testing
         #expect(
             log.contains("killed by \(crasher.signal)") && log.contains("during \(crasher.call) of events/0@"),
             "the crash line names the signal and the position: \(notableLog(log))")
-        if crasher.call == "process_batch" {
+        // A batch of several messages that crashed is narrowed; which batches form depends on
+        // what each fetch brought, and a batch of the poison message alone needs no narrowing.
+        let crashedRange =
+            log.range(of: #"during process_batch of events/0@\d+-\d+"#, options: .regularExpression) != nil
+        if crashedRange {
             #expect(log.contains("in process_batch: retrying it one message at a time"))
         }
         #expect(log.contains("events/0@5 crashed"))
