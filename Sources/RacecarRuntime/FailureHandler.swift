@@ -102,10 +102,7 @@ final class FailureHandler<Client: KafkaClient> {
         let range = batch.map { " (batch \($0.lowerBound)-\($0.upperBound))" } ?? ""
         let failure =
             "\(consumerName) failed at \(partition)@\(offset)\(range), retries_count \(consecutive - 1): \(reason)"
-        var logger = instance.logger
-        logger[metadataKey: "topic"] = "\(partition.topic)"
-        logger[metadataKey: "partition"] = "\(partition.partition)"
-        logger[metadataKey: "offset"] = "\(offset)"
+        let logger = Self.logger(of: instance, at: partition, offset: offset)
         func report(_ recovery: FailureRecovery) {
             instance.reportFailure(
                 FailureReport(
@@ -166,10 +163,7 @@ final class FailureHandler<Client: KafkaClient> {
         names[ref] = partition
         let reason = "it crashed the consumer (\(poison.crash)) \(poison.crashes) times"
         let failure = "\(consumerName) did not process \(partition)@\(message.offset): \(reason)"
-        var logger = instance.logger
-        logger[metadataKey: "topic"] = "\(partition.topic)"
-        logger[metadataKey: "partition"] = "\(partition.partition)"
-        logger[metadataKey: "offset"] = "\(message.offset)"
+        let logger = Self.logger(of: instance, at: partition, offset: message.offset)
         func report(_ recovery: FailureRecovery) {
             instance.reportFailure(
                 FailureReport(
@@ -199,6 +193,15 @@ final class FailureHandler<Client: KafkaClient> {
         awaitingOffset[ref] = message.offset
         inbox.post(.pause(partition, offset: message.offset, until: clock.now() + Self.poisonRecheckInterval))
         return .halted
+    }
+
+    /// The instance's logger, its lines tagged with the message they are about.
+    private static func logger(of instance: PluginInstance, at partition: TopicPartition, offset: Int64) -> Logger {
+        var logger = instance.logger
+        logger[metadataKey: "topic"] = "\(partition.topic)"
+        logger[metadataKey: "partition"] = "\(partition.partition)"
+        logger[metadataKey: "offset"] = "\(offset)"
+        return logger
     }
 
     /// The headers a dead-letter copy carries: where it came from, who failed on it and why.

@@ -1,4 +1,3 @@
-import CRdKafka
 import Foundation
 import RacecarKafka
 import Testing
@@ -55,7 +54,8 @@ import Testing
             #expect(copied.map { $0.headers["copied-from"] } == (0..<20).map { "events/\(partition)@\($0)" })
         }
         #expect(
-            try await messageCounts(topic: "events-copied", partitions: 2) == [0: 20, 1: 20],
+            try await KafkaTestClient(brokers: cluster.bootstrapServers).highWatermarks(
+                topic: "events-copied", partitions: 2) == [0: 20, 1: 20],
             "nothing but the copies, each in its message's partition")
     }
 
@@ -140,33 +140,5 @@ import Testing
         #expect(try await host.waitForExit() == 0)
         #expect(host.lines == ["events/0@0 calm fine"])
         #expect(host.stderr.contains("RustCountingConsumer processed 1 messages"))
-    }
-
-    /// How many messages each partition of `topic` holds (its high watermark: the mock cluster's
-    /// logs start at offset 0).
-    private func messageCounts(topic: String, partitions: Int) async throws -> [Int32: Int64] {
-        let brokers = cluster.bootstrapServers
-        return try await onOwnThread {
-            let conf = rd_kafka_conf_new()!
-            var errorText = [CChar](repeating: 0, count: 256)
-            rd_kafka_conf_set(conf, "bootstrap.servers", brokers, &errorText, errorText.count)
-            rd_kafka_conf_set(conf, "log_level", "3", &errorText, errorText.count)
-            guard let client = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errorText, errorText.count) else {
-                throw KafkaTestClient.ClientError("cannot create a client to read watermarks")
-            }
-            defer { rd_kafka_destroy(client) }
-            var counts: [Int32: Int64] = [:]
-            for partition in 0..<Int32(partitions) {
-                var low: Int64 = 0
-                var high: Int64 = 0
-                let error = rd_kafka_query_watermark_offsets(client, topic, partition, &low, &high, 10_000)
-                guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                    throw KafkaTestClient.ClientError(
-                        "watermarks of \(topic) [\(partition)]: \(String(cString: rd_kafka_err2str(error)))")
-                }
-                counts[partition] = high - low
-            }
-            return counts
-        }
     }
 }

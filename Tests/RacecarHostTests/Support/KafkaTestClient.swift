@@ -53,6 +53,15 @@ struct KafkaTestClient {
         try await onOwnThread { try blockingRead(topic: topic, partitions: partitions, count: count, timeout: timeout) }
     }
 
+    /// The high watermark of each partition of `topic`, asked of the broker (the mock cluster's
+    /// logs start at offset 0, so it is also how many messages the partition holds).
+    func highWatermarks(topic: String, partitions: Int) async throws -> [Int32: Int64] {
+        let brokers = self.brokers
+        return try await onOwnThread {
+            try blockingHighWatermarks(brokers: brokers, topic: topic, partitions: partitions)
+        }
+    }
+
     private func blockingRead(topic: String, partitions: Int, count: Int, timeout: Duration) throws -> [ReadMessage] {
         let consumer = try makeClient(type: RD_KAFKA_CONSUMER, extra: ["group.id": "test-reader-\(UUID().uuidString)"])
         defer {
@@ -162,4 +171,28 @@ extension MockCluster {
             try produce(topic: topic, messages: messages)
         }
     }
+}
+
+private func blockingHighWatermarks(brokers: String, topic: String, partitions: Int) throws -> [Int32: Int64] {
+    let conf = rd_kafka_conf_new()!
+    var errorText = [CChar](repeating: 0, count: 256)
+    for (name, value) in ["bootstrap.servers": brokers, "log_level": "3"] {
+        rd_kafka_conf_set(conf, name, value, &errorText, errorText.count)
+    }
+    guard let client = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errorText, errorText.count) else {
+        throw KafkaTestClient.ClientError("cannot create the watermark client")
+    }
+    defer { rd_kafka_destroy(client) }
+    var result: [Int32: Int64] = [:]
+    for partition in 0..<Int32(partitions) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let error = rd_kafka_query_watermark_offsets(client, topic, partition, &low, &high, 10_000)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaTestClient.ClientError(
+                "watermarks of \(topic)/\(partition): \(String(cString: rd_kafka_err2str(error)))")
+        }
+        result[partition] = high
+    }
+    return result
 }
