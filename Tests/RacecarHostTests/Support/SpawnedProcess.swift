@@ -91,7 +91,15 @@ final class SpawnedProcess: Sendable {
             for pointer in envp { free(pointer) }
         }
         var pid = pid_t()
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        var result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        // A file just written (a test's copy of the host) stays "busy" while a child that another
+        // thread forked meanwhile still holds its descriptor, until that child execs: a moment.
+        var attempts = 1
+        while result == ETXTBSY, attempts < 100 {
+            usleep(10_000)
+            attempts += 1
+            result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        }
         for fd in childEnds { close(fd) }
         guard result == 0 else {
             for end in parentEnds { close(end.fd) }
