@@ -31,6 +31,9 @@ package struct ConfigKey: @unchecked Sendable {
     /// Values of secret keys are shown as `[redacted]` everywhere.
     package private(set) var isSecret = false
     package private(set) var kafka: [KafkaProperty] = []
+    /// What a changed value needs when a reload applies it; a key that sets a librdkafka
+    /// property always needs a new client.
+    package private(set) var reloadEffect: ReloadEffect = .inPlace
 
     package var environmentVariable: String { "RACECAR_" + name.uppercased() }
     package var flag: String { "--" + name.replacingOccurrences(of: "_", with: "-") }
@@ -50,6 +53,13 @@ package struct ConfigKey: @unchecked Sendable {
     func kafka(_ client: Client, _ property: String, _ value: @escaping (RacecarConfig) -> String?) -> ConfigKey {
         var copy = self
         copy.kafka.append(KafkaProperty(client: client, name: property, value: value))
+        copy.reloadEffect = .newClient
+        return copy
+    }
+
+    func onReload(_ effect: ReloadEffect) -> ConfigKey {
+        var copy = self
+        copy.reloadEffect = effect
         return copy
     }
 
@@ -208,17 +218,17 @@ package struct ConfigKey: @unchecked Sendable {
     package static let all: [ConfigKey] = [
         list("brokers", \.brokers).kafka(.both, "bootstrap.servers") { $0.brokers.joined(separator: ",") },
         string("client_id", \.clientID).kafka(.both, "client.id") { $0.clientID },
-        optionalString("group_id", \.groupID),
-        optionalString("group_id_prefix", \.groupIDPrefix),
+        optionalString("group_id", \.groupID).onReload(.newClient),
+        optionalString("group_id_prefix", \.groupIDPrefix).onReload(.newClient),
         // A supervised worker's value is already derived for its slot (WorkerIdentity).
         optionalString("group_instance_id", \.groupInstanceID).kafka(.consumer, "group.instance.id") {
             $0.groupInstanceID
         },
-        list("subscribes_to", \.subscribesTo),
-        boolean("start_from_beginning", \.startFromBeginning),
+        list("subscribes_to", \.subscribesTo).onReload(.newClient),
+        boolean("start_from_beginning", \.startFromBeginning).onReload(.newClient),
         integer("fetch_messages", \.fetchMessages, minimum: 1, maximum: 1_000_000),
         integer("concurrency", \.concurrency, minimum: 1, maximum: 256),
-        optionalInteger("parallel_workers", \.parallelWorkers, minimum: 1, maximum: 256),
+        optionalInteger("parallel_workers", \.parallelWorkers, minimum: 1, maximum: 256).onReload(.restart),
 
         seconds("offset_commit_interval", \.offsetCommitInterval),
         boolean("offset_commit_on_idle", \.offsetCommitOnIdle),
@@ -242,7 +252,7 @@ package struct ConfigKey: @unchecked Sendable {
             milliseconds($0.messageTimeout)
         },
         // Sent to librdkafka only when the plugin implements the statistics hook.
-        seconds("statistics_interval", \.statisticsInterval, allowing: [0]),
+        seconds("statistics_interval", \.statisticsInterval, allowing: [0]).onReload(.newClient),
         seconds("shutdown_timeout", \.shutdownTimeout),
         optionalString("dead_letter_topic", \.deadLetterTopic),
         optionalInteger("max_retries", \.maxRetries, minimum: 0),
@@ -312,10 +322,10 @@ package struct ConfigKey: @unchecked Sendable {
             },
         optionalString("sasl_username", \.saslUsername).kafka(.both, "sasl.username") { $0.saslUsername },
         optionalString("sasl_password", \.saslPassword).secret().kafka(.both, "sasl.password") { $0.saslPassword },
-        boolean("heroku", \.heroku),
+        boolean("heroku", \.heroku).onReload(.newClient),
 
-        list("consumer", \.consumerProperties, allowEmpty: true),
-        list("producer", \.producerProperties, allowEmpty: true),
+        list("consumer", \.consumerProperties, allowEmpty: true).onReload(.newClient),
+        list("producer", \.producerProperties, allowEmpty: true).onReload(.newClient),
         // Folders, like $PATH: colons separate them as well as commas.
         make(
             "plugin_path", \.pluginPath,
@@ -325,15 +335,15 @@ package struct ConfigKey: @unchecked Sendable {
                     .filter { !$0.isEmpty }
             }, render: { $0.isEmpty ? "(none)" : $0.joined(separator: ":") }),
 
-        logLevel,
-        optionalString("logfile", \.logfile),
-        optionalString("pidfile", \.pidfile),
-        boolean("daemonize", \.daemonize),
-        boolean("datadog_enabled", \.datadogEnabled),
-        string("datadog_host", \.datadogHost),
-        integer("datadog_port", \.datadogPort, minimum: 1, maximum: 65535),
-        string("datadog_namespace", \.datadogNamespace),
-        list("datadog_tags", \.datadogTags, allowEmpty: true),
+        logLevel.onReload(.restart),
+        optionalString("logfile", \.logfile).onReload(.restart),
+        optionalString("pidfile", \.pidfile).onReload(.restart),
+        boolean("daemonize", \.daemonize).onReload(.restart),
+        boolean("datadog_enabled", \.datadogEnabled).onReload(.restart),
+        string("datadog_host", \.datadogHost).onReload(.restart),
+        integer("datadog_port", \.datadogPort, minimum: 1, maximum: 65535).onReload(.restart),
+        string("datadog_namespace", \.datadogNamespace).onReload(.restart),
+        list("datadog_tags", \.datadogTags, allowEmpty: true).onReload(.restart),
         boolean("liveness_probe_enabled", \.livenessProbeEnabled),
         string("liveness_probe_file_path", \.livenessProbeFilePath),
         seconds("liveness_probe_max_interval", \.livenessProbeMaxInterval),

@@ -13,8 +13,14 @@ package struct WorkerIdentity: Sendable, Equatable {
     package static let supervisorVariable = "RACECAR_SUPERVISOR_PID"
     /// Where the worker records the plugin call in flight, for the supervisor to read after a crash.
     package static let callSlotVariable = "RACECAR_WORKER_CALL_SLOT"
+    /// The library a worker runs instead of `--plugin`'s after a reload, as the operator named it.
+    package static let pluginVariable = "RACECAR_WORKER_PLUGIN"
+    /// The copy of that library the worker opens (``PluginCopies``).
+    package static let pluginFileVariable = "RACECAR_WORKER_PLUGIN_FILE"
     /// The variables a supervisor sets: process plumbing, not configuration keys.
-    static let variables: Set<String> = [slotVariable, supervisorVariable, callSlotVariable]
+    package static let variables: Set<String> = [
+        slotVariable, supervisorVariable, callSlotVariable, pluginVariable, pluginFileVariable,
+    ]
 
     /// The worker's slot, from 0 to `parallel_workers` - 1.
     package let slot: Int

@@ -2,8 +2,8 @@ import Foundation
 import RacecarRuntime
 import Synchronization
 
-/// Turns SIGTERM, SIGINT and SIGQUIT into a graceful-stop request, and SIGUSR1 into a
-/// configuration dump, without running code in a signal handler.
+/// Turns SIGTERM, SIGINT and SIGQUIT into a graceful-stop request, SIGUSR1 into a
+/// configuration dump, and SIGHUP into a reload, without running code in a signal handler.
 ///
 /// After a stop request, a second stop signal exits at once, and so does a stop that takes
 /// longer than the armed ``setShutdownTimeout(_:)``.
@@ -28,11 +28,17 @@ package final class ShutdownSignal: Sendable {
 
     /// Blocks the handled signals in this thread and every thread created after it, and
     /// waits for them on a dedicated thread. Call first thing, before any thread exists.
-    package static func install(onDump: @escaping @Sendable () -> Void) -> ShutdownSignal {
+    ///
+    /// - Parameters:
+    ///   - onDump: Called on SIGUSR1.
+    ///   - onReload: Called on SIGHUP; it must return at once (a reload runs elsewhere).
+    package static func install(
+        onDump: @escaping @Sendable () -> Void, onReload: @escaping @Sendable () -> Void = {}
+    ) -> ShutdownSignal {
         let signal = ShutdownSignal()
         var set = sigset_t()
         sigemptyset(&set)
-        for number in [SIGTERM, SIGINT, SIGQUIT, SIGUSR1] { sigaddset(&set, number) }
+        for number in [SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP] { sigaddset(&set, number) }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         let waitSet = set
         Thread.detachNewThread {
@@ -43,6 +49,8 @@ package final class ShutdownSignal: Sendable {
                 let number = signals.next(timeoutMilliseconds: 100)
                 if number == SIGUSR1 {
                     onDump()
+                } else if number == SIGHUP {
+                    onReload()
                 } else if number > 0 {
                     let alreadyRequested = signal.stop.isRequested
                     signal.stop.request()

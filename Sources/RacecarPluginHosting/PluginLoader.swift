@@ -1,4 +1,6 @@
 import CRacecarPlugin
+import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -11,6 +13,9 @@ package enum PluginLoader {
     package static let abiMajor = UInt32(RACECAR_ABI_MAJOR)
     package static let abiMinor = UInt32(RACECAR_ABI_MINOR)
 
+    /// The libraries whose init function succeeded, by handle.
+    private static let initialized = Mutex<Set<Int>>([])
+
     private typealias DescriptorFunction = @convention(c) () -> UnsafePointer<racecar_plugin_descriptor>?
     private typealias InitFunction =
         @convention(c) (
@@ -19,14 +24,23 @@ package enum PluginLoader {
 
     /// Loads the plugin at `path`: ``describe(path:)``, then the plugin's init function.
     ///
+    /// - Parameter file: The file to open, when it is not `path` itself: a reload opens a copy
+    ///   of the library under a name of its own (``PluginCopies``), since `dlopen` of a path
+    ///   already loaded returns the image loaded before. Errors name `path`.
     /// - Throws: ``PluginLoadError`` naming the path and the problem.
-    package static func load(path: String) throws(PluginLoadError) -> LoadedPlugin {
-        let (handle, plugin) = try open(path: path)
-        if let initSymbol = dlsym(handle, RACECAR_PLUGIN_INIT_SYMBOL) {
+    package static func load(path: String, file: String? = nil) throws(PluginLoadError) -> LoadedPlugin {
+        let (handle, plugin) = try open(path: path, file: file ?? path)
+        // Opening a file again returns its image again (a rollback to an earlier reload's copy):
+        // its init function ran already.
+        let first = initialized.withLock { $0.insert(Int(bitPattern: handle)).inserted }
+        if first, let initSymbol = dlsym(handle, RACECAR_PLUGIN_INIT_SYMBOL) {
             let initFunction = unsafeBitCast(initSymbol, to: InitFunction.self)
             var message = ""
             let status = withErrorBuffer(capturing: &message) { initFunction(HostAPITable.shared, $0) }
-            if status != RACECAR_OK { throw .initFailed(path: path, message: message) }
+            if status != RACECAR_OK {
+                initialized.withLock { _ = $0.remove(Int(bitPattern: handle)) }
+                throw .initFailed(path: path, message: message)
+            }
         }
         return plugin
     }
@@ -38,20 +52,21 @@ package enum PluginLoader {
     ///   creating any of its consumers.
     /// - Throws: ``PluginLoadError`` naming the path and the problem.
     package static func describe(path: String) throws(PluginLoadError) -> LoadedPlugin {
-        try open(path: path).plugin
+        try open(path: path, file: path).plugin
     }
 
-    /// Opens the library and reads and checks its descriptor.
-    private static func open(path: String) throws(PluginLoadError) -> (
+    /// Opens the library `file` and reads and checks its descriptor; errors name `path`.
+    private static func open(path: String, file: String) throws(PluginLoadError) -> (
         handle: UnsafeMutableRawPointer, plugin: LoadedPlugin
     ) {
-        guard access(path, F_OK) == 0 else { throw .fileNotFound(path: path) }
+        guard access(file, F_OK) == 0 else { throw .fileNotFound(path: path) }
         // A bare file name would make dlopen search the library path, not the working directory.
-        let openPath = path.contains("/") ? path : "./" + path
+        let openPath = file.contains("/") ? file : "./" + file
         // RTLD_LOCAL keeps plugins from seeing each other's symbols; the handle is never closed
         // because Swift libraries cannot be unloaded safely.
         guard let handle = dlopen(openPath, RTLD_NOW | RTLD_LOCAL) else {
-            throw .notALibrary(path: path, reason: dlerror().map { String(cString: $0) } ?? "unknown dlopen error")
+            let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
+            throw .notALibrary(path: path, reason: reason.replacingOccurrences(of: openPath, with: path))
         }
         guard let descriptorSymbol = dlsym(handle, RACECAR_PLUGIN_ABI_SYMBOL) else {
             throw .missingEntrySymbol(path: path, symbol: RACECAR_PLUGIN_ABI_SYMBOL)

@@ -17,17 +17,22 @@ import RacecarPluginHosting
 ///
 /// Everything but the workers runs on the thread that calls ``run()``.
 package final class ConsumerLoop<Client: KafkaClient> {
-    private let consumer: ConsumerDescriptor
+    /// The consumer and configuration running; a swap replaces both.
+    private var consumer: ConsumerDescriptor
+    private var config: RacecarConfig
     private let groupID: String
     private let topics: [TopicSubscription]
     private let client: Client
     private let runtime: RuntimeContext
     private let logger: Logger
-    private let workers: [InstanceWorker<Client>]
+    private let crashedPositionsPath: String?
+    /// Where new versions of the consumer arrive, when it can be swapped live.
+    private let swaps: SwapMailbox?
+    private var workers: [InstanceWorker<Client>]
     /// One per worker when `concurrency` > 1; empty when the single worker runs inline.
-    private let threads: [WorkerThread<Client>]
-    private let committer: OffsetCommitter<Client>
-    private let chunk: PolledChunk<Client.Message>
+    private var threads: [WorkerThread<Client>]
+    private var committer: OffsetCommitter<Client>
+    private var chunk: PolledChunk<Client.Message>
     private var ownership: PartitionOwnership
     private var flow: FlowControl
     private var pauses = PauseSchedule()
@@ -38,8 +43,11 @@ package final class ConsumerLoop<Client: KafkaClient> {
 
     /// Prepares a run: creates the plugin's consumer instances and their threads.
     ///
-    /// - Parameter crashedPositionsPath: The supervisor's file of positions that crashed
-    ///   workers (``CrashedPositions``), when a supervisor runs this process.
+    /// - Parameters:
+    ///   - crashedPositionsPath: The supervisor's file of positions that crashed workers
+    ///     (``CrashedPositions``), when a supervisor runs this process.
+    ///   - swaps: Where new versions of the consumer arrive (``ConsumerSwap``), which the loop
+    ///     swaps in between two passes.
     /// - Throws: ``RuntimeError/createFailed(_:)`` when the plugin's `create` fails.
     package init(
         consumer: ConsumerDescriptor,
@@ -48,11 +56,15 @@ package final class ConsumerLoop<Client: KafkaClient> {
         stop: StopRequest,
         clock: RuntimeClock = .continuous,
         crashedPositionsPath: String? = nil,
+        swaps: SwapMailbox? = nil,
         logger: Logger
     ) throws(RuntimeError) {
         self.consumer = consumer
+        self.config = config
         self.client = client
         self.logger = logger
+        self.crashedPositionsPath = crashedPositionsPath
+        self.swaps = swaps
         groupID = config.effectiveGroupID(consumer: consumer.name)
         topics = config.topicSubscriptions(compiled: consumer.subscriptions)
         runtime = RuntimeContext(
@@ -65,6 +77,23 @@ package final class ConsumerLoop<Client: KafkaClient> {
         if config.livenessProbeEnabled {
             liveness = LivenessProbe(path: config.livenessProbeFilePath, maxInterval: config.livenessProbeMaxInterval)
         }
+        do {
+            workers = try Self.makeWorkers(
+                consumer: consumer, config: config, groupID: groupID, client: client, runtime: runtime,
+                ledger: committer.ledger, crashedPositionsPath: crashedPositionsPath, logger: logger)
+        } catch {
+            throw .createFailed(error)
+        }
+        threads = config.concurrency > 1 ? workers.map(WorkerThread.init) : []
+        client.rebalanceListener = self
+    }
+
+    /// Creates the `concurrency` instances of `consumer`; if one fails, destroys the ones
+    /// created before it.
+    private static func makeWorkers(
+        consumer: ConsumerDescriptor, config: RacecarConfig, groupID: String, client: Client, runtime: RuntimeContext,
+        ledger: OffsetLedger?, crashedPositionsPath: String?, logger: Logger
+    ) throws(PluginCallError) -> [InstanceWorker<Client>] {
         var workers: [InstanceWorker<Client>] = []
         for index in 0..<config.concurrency {
             var instanceLogger = logger
@@ -73,23 +102,25 @@ package final class ConsumerLoop<Client: KafkaClient> {
                 workers.append(
                     try InstanceWorker(
                         index: index, consumer: consumer, config: config, groupID: groupID, client: client,
-                        runtime: runtime, ledger: committer.ledger, crashedPositionsPath: crashedPositionsPath,
+                        runtime: runtime, ledger: ledger, crashedPositionsPath: crashedPositionsPath,
                         logger: instanceLogger))
             } catch {
-                throw .createFailed(error)
+                workers.forEach { $0.destroy() }
+                throw error
             }
         }
-        self.workers = workers
-        threads = config.concurrency > 1 ? workers.map(WorkerThread.init) : []
-        client.rebalanceListener = self
+        return workers
     }
 
-    /// Consumes until a stop is requested, then shuts down: finishes the in-flight message or
-    /// batch, tears the consumer down, delivers, commits and leaves the group.
+    /// Consumes until a stop is requested, or a swap needs a new Kafka client, then shuts
+    /// down: finishes the in-flight message or batch, tears the consumer down, delivers,
+    /// commits and leaves the group.
     ///
     /// - Parameter consuming: Called once subscribed, before the first poll.
+    /// - Returns: The swap to apply with a new client, if that is why the loop ended.
     /// - Throws: ``RuntimeError`` for a fatal processing or Kafka error, after the shutdown.
-    package func run(consuming: () -> Void = {}) throws(RuntimeError) {
+    @discardableResult
+    package func run(consuming: () -> Void = {}) throws(RuntimeError) -> ClientRestart? {
         do {
             try client.subscribe(topics)
         } catch {
@@ -103,15 +134,24 @@ package final class ConsumerLoop<Client: KafkaClient> {
         consuming()
 
         var kafkaFailure: KafkaError?
+        var restart: ClientRestart?
         while !runtime.stop.isRequested {
+            if let swap = swaps?.take() {
+                restart = self.swap(to: swap)
+                if restart != nil { break }
+            }
             if let failure = runOnce() {
                 kafkaFailure = failure
                 break
             }
         }
         shutDown()
-        if let kafkaFailure { throw .kafka(kafkaFailure) }
+        if let kafkaFailure {
+            restart?.finish(.failed(reason: "the Kafka client failed: \(kafkaFailure)"))
+            throw .kafka(kafkaFailure)
+        }
         if let fatalFailure { throw .processingFailed(fatalFailure) }
+        return restart
     }
 
     /// One pass of the loop; returns the client's fatal error if it failed for good.
@@ -227,6 +267,99 @@ package final class ConsumerLoop<Client: KafkaClient> {
                 logger.debug("\(partition): instance \(owner) caught up, resuming")
                 client.resume(partition)
             }
+        }
+    }
+
+    // MARK: Swapping
+
+    /// Swaps `swap`'s consumer in for the running one, in the same group membership: finishes
+    /// the work handed to the instances, tears them down (delivering what they produced),
+    /// commits, destroys them, and creates the new instances for the current assignment. If
+    /// the new version's `create` fails, the previous version's instances are created again.
+    ///
+    /// The loop does not poll meanwhile, so no message arrives and no rebalance happens.
+    ///
+    /// - Returns: What the caller must do when `swap` changes what only a new Kafka client can
+    ///   apply; `nil` once the swap is done (or rolled back) and reported.
+    func swap(to swap: ConsumerSwap) -> ClientRestart? {
+        let keys = keysNeedingNewClient(for: swap)
+        guard keys.isEmpty else { return ClientRestart(swap: swap, keys: keys, mailbox: swaps) }
+        let started = runtime.clock.now()
+        logger.info("swapping \(consumer.name) for \(swap.version.text)")
+        finishInstances()
+        let previous = (consumer: consumer, config: config)
+        let outcome: SwapOutcome
+        do throws(PluginCallError) {
+            try install(swap.consumer, config: swap.config)
+            let milliseconds = Int((runtime.clock.now() - started) / .milliseconds(1))
+            outcome = .swapped(milliseconds: milliseconds)
+        } catch {
+            logger.error(
+                "the new version of \(consumer.name) failed to start: \(error); creating the previous version's instances again"
+            )
+            do throws(PluginCallError) {
+                try install(previous.consumer, config: previous.config)
+                outcome = .rolledBack(reason: "\(error)")
+            } catch let rollbackError {
+                let reason = "the new version failed to start (\(error)), and the previous one too (\(rollbackError))"
+                fatalFailure = fatalFailure ?? reason
+                runtime.stop.request()
+                outcome = .failed(reason: reason + "; stopping")
+            }
+        }
+        logger.log(level: outcome.isSuccess ? .info : .error, "\(consumer.name): \(outcome.text)")
+        swaps?.finish(outcome)
+        return nil
+    }
+
+    /// What in `swap` a new Kafka client must apply: changed keys that set librdkafka
+    /// properties, the group or the subscriptions, and whether the consumer has a statistics hook.
+    private func keysNeedingNewClient(for swap: ConsumerSwap) -> [String] {
+        var keys = ConfigChanges(from: config, to: swap.config).newClient
+        if swap.config.topicSubscriptions(compiled: swap.consumer.subscriptions) != topics,
+            !keys.contains("subscribes_to")
+        {
+            keys.append("the consumer's subscriptions")
+        }
+        if swap.consumer.wantsStatistics != consumer.wantsStatistics { keys.append("the consumer's statistics hook") }
+        return keys
+    }
+
+    /// Finishes everything handed to the instances, tears them down, commits and destroys them.
+    private func finishInstances() {
+        threads.forEach { $0.drain() }
+        applyWorkerEvents()
+        threads.forEach { $0.stop() }
+        // The worker threads have exited: the instances are called from this thread only now.
+        workers.forEach { $0.teardown() }
+        committer.commitAtShutdown()
+        workers.forEach { $0.destroy() }
+        // Partitions paused while their queue was full flow again: every queue is empty now.
+        for partition in flow.paused.keys where !pauses.isPaused(partition) { client.resume(partition) }
+    }
+
+    /// Creates instances of `consumer` with `config` for the current assignment, and their
+    /// threads, and tells them what they own.
+    private func install(_ consumer: ConsumerDescriptor, config: RacecarConfig) throws(PluginCallError) {
+        let committer = OffsetCommitter(
+            client: client, config: config, clock: runtime.clock, logger: logger, carrying: self.committer.ledger)
+        workers = try Self.makeWorkers(
+            consumer: consumer, config: config, groupID: groupID, client: client, runtime: runtime,
+            ledger: committer.ledger, crashedPositionsPath: crashedPositionsPath, logger: logger)
+        self.consumer = consumer
+        self.config = config
+        self.committer = committer
+        chunk = PolledChunk(capacity: config.fetchMessages)
+        flow = FlowControl(fetchMessages: config.fetchMessages)
+        liveness =
+            config.livenessProbeEnabled
+            ? LivenessProbe(path: config.livenessProbeFilePath, maxInterval: config.livenessProbeMaxInterval) : nil
+        let assigned = ownership.partitions
+        ownership = PartitionOwnership(instanceCount: config.concurrency)
+        threads = config.concurrency > 1 ? workers.map(WorkerThread.init) : []
+        threads.forEach { $0.start() }
+        for (index, owned) in ownership.assign(assigned).enumerated() where !owned.isEmpty {
+            onWorker(index) { $0.partitionsAssigned(owned) }
         }
     }
 

@@ -19,13 +19,17 @@ final class OffsetCommitter<Client: KafkaClient> {
     let ledger: OffsetLedger?
     private var lastCommit: ContinuousClock.Instant
 
-    init(client: Client, config: RacecarConfig, clock: RuntimeClock, logger: Logger) {
+    /// - Parameter ledger: The ledger of the committer this one replaces (a swap), whose
+    ///   offsets stay committed on idle.
+    init(
+        client: Client, config: RacecarConfig, clock: RuntimeClock, logger: Logger, carrying ledger: OffsetLedger? = nil
+    ) {
         self.client = client
         self.interval = config.offsetCommitInterval
         self.synchronous = config.synchronousCommits
         self.clock = clock
         self.logger = logger
-        self.ledger = config.offsetCommitOnIdle ? OffsetLedger() : nil
+        self.ledger = config.offsetCommitOnIdle ? ledger ?? OffsetLedger() : nil
         self.lastCommit = clock.now()
     }
 

@@ -19,6 +19,9 @@ struct PartitionOwnership {
     /// How many partitions are assigned.
     var count: Int { owners.count }
 
+    /// The assigned partitions.
+    var partitions: [TopicPartition] { Array(owners.keys) }
+
     /// Whether `partition` is assigned (and so has an owner).
     func isAssigned(_ partition: TopicPartition) -> Bool { owners[partition] != nil }
 

@@ -96,6 +96,16 @@ final class WorkerThread<Client: KafkaClient>: @unchecked Sendable {
         }
     }
 
+    /// Waits until every queued run is processed (a swap finishes the work handed over; the
+    /// polling thread hands over nothing meanwhile).
+    func drain() {
+        condition.withLock {
+            while current != nil || items.contains(where: { if case .run = $0 { true } else { false } }) {
+                condition.wait()
+            }
+        }
+    }
+
     /// Whether the worker should stop the run in progress early (its partition was revoked).
     func isAbandoned() -> Bool {
         currentRunAbandoned.load(ordering: .acquiring)

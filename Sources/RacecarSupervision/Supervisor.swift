@@ -20,6 +20,9 @@ import RacecarPluginHosting
 /// - SIGTERM, SIGINT or SIGQUIT sends SIGTERM to every worker; one still running
 ///   `shutdown_timeout` + 2 s later gets SIGKILL; a second stop signal kills them at once;
 /// - SIGUSR1 is forwarded to every worker, which prints its configuration;
+/// - SIGHUP (`racecarctl reload`) checks a new version of the plugin once, then swaps it into
+///   one worker after the other (``RollingReload``), and rolls every worker back if one fails
+///   to swap or the new version crashes `max_crashes` times within a minute;
 /// - the status file (``SupervisorStatus``) is rewritten on every change, and the liveness file
 ///   (``SupervisorLiveness``) touched while every slot is alive.
 package final class Supervisor {
@@ -56,16 +59,25 @@ package final class Supervisor {
     private let deadLetterTopic: String?
     private var stop: Stop?
     private var reportedReady = false
+    /// How reloads check new versions; `nil`: SIGHUP is refused.
+    private let reloads: SupervisorReloads?
+    /// The version workers start with, and the one it replaced.
+    private var plugin: CheckedPlugin?
+    private var previousPlugin: CheckedPlugin?
+    private var rollout: RollingReload?
 
     /// Prepares a supervisor of `config.parallelWorkers` workers (at least one) of `consumer`.
     ///
     /// - Parameters:
     ///   - signals: The signals blocked before any thread existed.
     ///   - startup: Where a daemon reports that it came up: once every worker consumes.
+    ///   - reloads: How a reload checks a new version, and the version workers start with.
     package init(
         consumer: String, config: RacecarConfig, signals: SupervisorSignals, startup: DaemonStartup?,
-        logger: Logger, policy: RestartPolicy = RestartPolicy()
+        logger: Logger, policy: RestartPolicy = RestartPolicy(), reloads: SupervisorReloads? = nil
     ) {
+        self.reloads = reloads
+        plugin = reloads?.initial
         self.consumer = consumer
         shutdownTimeout = config.shutdownTimeout
         self.policy = policy
@@ -108,6 +120,7 @@ package final class Supervisor {
                 start(index)
             }
             killWorkersPastTheDeadline()
+            if stop == nil { advanceRollout() }
             if stop == nil { liveness?.update(slots, now: now) }
         }
         guard let stop else { return }
@@ -130,6 +143,8 @@ package final class Supervisor {
             }
         case .dump:
             for slot in slots { if let pid = slot.pid { kill(pid, SIGUSR1) } }
+        case .reload:
+            beginReload()
         case .childExited:
             reapExitedWorkers()
         case .consuming(let pid):
@@ -179,6 +194,8 @@ package final class Supervisor {
             WorkerIdentity.slotVariable: String(slot),
             WorkerIdentity.supervisorVariable: String(getpid()),
             WorkerIdentity.callSlotVariable: directory.callSlotFile(slot: slot),
+            WorkerIdentity.pluginVariable: plugin?.path ?? "",
+            WorkerIdentity.pluginFileVariable: plugin?.copy ?? "",
             // A crashing worker reports briefly and exits at once, unless the operator chose otherwise.
             CrashReporting.backtraceEnvironmentVariable: launcher.environment[
                 CrashReporting.backtraceEnvironmentVariable] ?? CrashReporting.workerBacktraceSetting,
@@ -226,7 +243,9 @@ package final class Supervisor {
             return
         }
         slots[index].failuresInARow = policy.failuresInARow(previous: slots[index].failuresInARow, uptime: uptime)
-        if let signal = exit.signalName, !inFlight.isEmpty, recordCrash(inFlight, signal: signal) {
+        // A crash of a version being rolled out counts against the version, not the messages.
+        let blamesNewVersion = newVersionFailed(slot: index, exit)
+        if !blamesNewVersion, let signal = exit.signalName, !inFlight.isEmpty, recordCrash(inFlight, signal: signal) {
             // Singling out a poison message takes crashes by design: progress, not a crash loop.
             slots[index].failuresInARow = 1
         }
@@ -323,10 +342,10 @@ package final class Supervisor {
     // MARK: Timers and status
 
     /// How long the loop may wait for a signal: until the next restart or the stop deadline, at
-    /// most a second (the liveness file's pace).
+    /// most a second (the liveness file's pace), a moment while a reload rolls.
     private func timeUntilNextDue() -> Duration {
         let now = ContinuousClock.now
-        var next = now + .seconds(1)
+        var next = now + (rollout?.finishedAt == nil && rollout != nil ? .milliseconds(20) : .seconds(1))
         for slot in slots { if let due = slot.restartDue { next = min(next, due) } }
         if let stop, !stop.killed { next = min(next, stop.deadline) }
         return max(next - now, .zero)
@@ -334,14 +353,143 @@ package final class Supervisor {
 
     /// Rewrites the status file.
     private func publish() {
-        let status = SupervisorStatus(
+        var status = SupervisorStatus(
             supervisorPID: getpid(), consumer: consumer, startedAt: startedAt,
             state: stop == nil ? .running : .stopping,
             workers: slots.map(\.status))
+        status.plugin = plugin?.path
+        status.previousPlugin = previousPlugin?.path
         do {
             try status.write(to: directory.statusFile)
         } catch {
             logger.warning("cannot write the status file \(directory.statusFile): \(error)")
         }
+    }
+
+    // MARK: Reloading
+
+    /// SIGHUP: checks the version asked for once, then starts swapping it in worker by worker.
+    private func beginReload() {
+        guard stop == nil else { return }
+        let request = reloads?.channel?.takeRequest()
+        guard let reloads, let running = plugin else {
+            return answer(request?.id, succeeded: false, "this supervisor cannot reload its workers")
+        }
+        guard rollout == nil || rollout?.finishedAt != nil else {
+            return answer(request?.id, succeeded: false, "a reload is rolling already; try again once it finished")
+        }
+        logger.info("reloading \(consumer)\(request?.plugin.map { " from \($0)" } ?? ""): checking the new version")
+        switch reloads.check(request?.plugin, running) {
+        case .refused(let reason):
+            let message = "reload refused, every worker of \(consumer) keeps running \(running.path): \(reason)"
+            logger.error("\(message)")
+            answer(request?.id, succeeded: false, message)
+        case .passed(let target):
+            logger.info("the new version of \(consumer) passed its check: swapping it into one worker after the other")
+            previousPlugin = running
+            plugin = target
+            rollout = RollingReload(
+                requestID: request?.id, target: target, previous: running, pending: Array(slots.indices))
+            publish()
+        }
+    }
+
+    /// Moves the rollout on: reads the answer of the worker swapping, asks the next one, reports
+    /// once every worker swapped, and ends the watch a minute later.
+    private func advanceRollout() {
+        guard var rollout else { return }
+        defer { if self.rollout != nil { self.rollout = rollout } }
+        let now = ContinuousClock.now
+        if let inFlight = rollout.inFlight {
+            if slots[inFlight.slot].pid != inFlight.pid {
+                // The worker exited meanwhile; its next worker starts with the new version.
+                rollout.inFlight = nil
+            } else if let result = directory.reloadChannel(slot: inFlight.slot).result(),
+                result.id == inFlight.requestID
+            {
+                rollout.inFlight = nil
+                guard result.succeeded else {
+                    self.rollout = rollout
+                    return rollBack("worker \(inFlight.slot) failed to swap: \(result.message)")
+                }
+                rollout.swapped.append(inFlight.slot)
+                logger.info("worker \(inFlight.slot) of \(consumer) runs \(rollout.target.path)")
+            } else if now - inFlight.since > RollingReload.swapTimeout {
+                self.rollout = rollout
+                return rollBack(
+                    "worker \(inFlight.slot) did not swap within \(RollingReload.swapTimeout.components.seconds) s")
+            } else {
+                return
+            }
+        }
+        while rollout.inFlight == nil, !rollout.pending.isEmpty {
+            // A worker still starting hears no reload yet: the ones that consume or wait to
+            // restart (and start with the new version) go first.
+            guard let next = rollout.pending.firstIndex(where: { slots[$0].pid == nil || slots[$0].isConsuming })
+            else { break }
+            let index = rollout.pending.remove(at: next)
+            guard let pid = slots[index].pid else {
+                rollout.swapped.append(index)
+                continue
+            }
+            let request = ReloadChannel.Request(plugin: rollout.target.path, checkedCopy: rollout.target.copy)
+            do {
+                try directory.reloadChannel(slot: index).send(request)
+            } catch {
+                self.rollout = rollout
+                return rollBack("cannot ask worker \(index) to swap: \(error.localizedDescription)")
+            }
+            kill(pid, SIGHUP)
+            rollout.inFlight = .init(slot: index, pid: pid, requestID: request.id, since: now)
+        }
+        if rollout.inFlight == nil, rollout.pending.isEmpty, rollout.finishedAt == nil {
+            rollout.finishedAt = now
+            let message = "reloaded \(consumer): every worker runs \(rollout.target.path)"
+            logger.info("\(message)")
+            answer(rollout.requestID, succeeded: true, message)
+            publish()
+        }
+        if rollout.isOver(at: now) { self.rollout = nil }
+    }
+
+    /// Whether slot `index`'s worker ran the version a rollout swaps in and failed; once that
+    /// version failed `max_crashes` times within a minute, every worker rolls back.
+    private func newVersionFailed(slot index: Int, _ exit: WorkerExit) -> Bool {
+        guard !exit.isClean, var rollout, rollout.swapped.contains(index) || rollout.inFlight?.slot == index
+        else { return false }
+        let crashes = rollout.recordCrash(at: .now)
+        self.rollout = rollout
+        if crashes >= poison.maxCrashes {
+            rollBack(
+                "the new version failed \(crashes) times within a minute (max_crashes \(poison.maxCrashes)), "
+                    + "the last time worker \(index) \(exit)")
+        }
+        return true
+    }
+
+    /// Stops the rollout and takes every worker back to the previous version: running workers
+    /// swap back, workers that start from now on load it.
+    private func rollBack(_ reason: String) {
+        guard let rollout else { return }
+        self.rollout = nil
+        plugin = rollout.previous
+        previousPlugin = rollout.target
+        logger.critical("rolling \(consumer) back to \(rollout.previous.path): \(reason)")
+        let request = ReloadChannel.Request(plugin: rollout.previous.path, checkedCopy: rollout.previous.copy)
+        for index in rollout.swapped + (rollout.inFlight.map { [$0.slot] } ?? []) {
+            guard let pid = slots[index].pid else { continue }
+            try? directory.reloadChannel(slot: index).send(request)
+            kill(pid, SIGHUP)
+        }
+        if rollout.finishedAt == nil {
+            answer(rollout.requestID, succeeded: false, "reload of \(consumer) rolled back: \(reason)")
+        }
+        publish()
+    }
+
+    /// Publishes a reload's outcome for `racecarctl reload`.
+    private func answer(_ requestID: String?, succeeded: Bool, _ message: String) {
+        if !succeeded { logger.error("\(message)") }
+        reloads?.channel?.publish(.init(id: requestID, succeeded: succeeded, message: message))
     }
 }

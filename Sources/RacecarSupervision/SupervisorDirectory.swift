@@ -1,4 +1,5 @@
 import Foundation
+import RacecarOperations
 import RacecarPluginHosting
 
 /// The folder a supervisor shares with its workers and with `racecarctl status`:
@@ -22,6 +23,8 @@ package struct SupervisorDirectory: Sendable {
 
     /// The file in which worker `slot` records the plugin call in flight.
     package func callSlotFile(slot: Int) -> String { "\(path)/worker-\(slot).call" }
+    /// Where the supervisor asks worker `slot` to reload, and reads how it went.
+    package func reloadChannel(slot: Int) -> ReloadChannel { ReloadChannel(prefix: "\(path)/worker-\(slot)") }
 
     /// The positions that crashed workers (``CrashedPositions``), which every worker reads.
     package var crashedPositionsFile: String { "\(path)/crashed-positions.json" }

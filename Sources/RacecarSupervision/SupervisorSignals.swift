@@ -2,7 +2,7 @@ import CProcessControl
 import Glibc
 
 /// The signals a supervisor handles, held pending and taken one at a time by its loop: stop
-/// signals, SIGUSR1, SIGCHLD and the report a worker sends once it consumes.
+/// signals, SIGUSR1, SIGHUP, SIGCHLD and the report a worker sends once it consumes.
 ///
 /// No code runs in a signal handler, and the supervisor has no thread of its own for signals:
 /// its one loop waits for them (``next(timeout:)``) between the other things it does.
@@ -13,6 +13,8 @@ package struct SupervisorSignals: Sendable {
         case stop(signal: Int32)
         /// SIGUSR1: every worker prints its configuration.
         case dump
+        /// SIGHUP: reload the plugin, worker by worker.
+        case reload
         /// SIGCHLD: a worker exited (or several did).
         case childExited
         /// The worker with this process id subscribed and polls.
@@ -32,7 +34,9 @@ package struct SupervisorSignals: Sendable {
     package static func block() -> SupervisorSignals {
         var signals = sigset_t()
         sigemptyset(&signals)
-        for number in [SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGCHLD, consumingSignal] { sigaddset(&signals, number) }
+        for number in [SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP, SIGCHLD, consumingSignal] {
+            sigaddset(&signals, number)
+        }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         return SupervisorSignals(signals: signals)
     }
@@ -47,6 +51,7 @@ package struct SupervisorSignals: Sendable {
         switch number {
         case SIGTERM, SIGINT, SIGQUIT: return .stop(signal: number)
         case SIGUSR1: return .dump
+        case SIGHUP: return .reload
         case SIGCHLD: return .childExited
         case Self.consumingSignal: return .consuming(pid: racecar_siginfo_pid(&info))
         default: return nil

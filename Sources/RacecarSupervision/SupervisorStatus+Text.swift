@@ -7,6 +7,7 @@ extension SupervisorStatus {
         var text =
             "supervisor \(supervisorPID) of \(consumer): \(state.rawValue), up \(Self.span(now - startedAt)), "
             + "\(workers.count) worker\(workers.count == 1 ? "" : "s")\n"
+        if let plugin { text += "plugin \(plugin)\(previousPlugin.map { ", before it \($0)" } ?? "")\n" }
         let rows =
             [["slot", "pid", "state", "uptime", "restarts", "last exit"]]
             + workers.map { worker in

@@ -77,6 +77,10 @@ package struct SupervisorStatus: Codable, Sendable, Equatable {
     /// When the supervisor started.
     package var startedAt: Double
     package var state: State
+    /// The plugin library workers start with, after a reload; `nil`: `--plugin`'s.
+    package var plugin: String?
+    /// The library it replaced.
+    package var previousPlugin: String?
     /// One per slot, in slot order.
     package var workers: [Worker]
 

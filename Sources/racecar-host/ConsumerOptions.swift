@@ -84,22 +84,51 @@ struct ConsumerOptions: ParsableArguments {
     /// Without `--plugin`, the library comes from the folders of `plugin_path`, chosen by
     /// their descriptors alone: only the chosen plugin's init function runs, and only if
     /// `initializingPlugin` (a supervisor, which runs no consumer, only describes the plugin).
-    func load(initializingPlugin: Bool = true) throws -> (ConsumerDescriptor, RacecarConfig, [String]) {
+    ///
+    /// - Parameter file: The copy of `--plugin`'s library to open instead (a reload).
+    func load(initializingPlugin: Bool = true, openingCopy file: String? = nil) throws -> (
+        ConsumerDescriptor, RacecarConfig, [String]
+    ) {
+        let (_, descriptor, config, warnings) = try loadPlugin(
+            initializingPlugin: initializingPlugin, openingCopy: file)
+        return (descriptor, config, warnings)
+    }
+
+    /// ``load(initializingPlugin:openingCopy:)``, with the library the consumer came from.
+    func loadPlugin(initializingPlugin: Bool = true, openingCopy file: String? = nil) throws -> (
+        LoadedPlugin, ConsumerDescriptor, RacecarConfig, [String]
+    ) {
         let (named, loader) = try consumerAndLoader()
-        var warnings: [String] = []
-        let path: String
-        if let plugin {
-            path = plugin
-        } else {
-            guard let named else { throw Self.nothingToRun }
-            let found = try PluginLoader.find(consumer: named, in: try pluginPath(for: named, loader: loader))
-            path = found.plugin.path
-            warnings = found.skipped.map { "skipped a library in plugin_path: \($0)" }
-        }
-        let plugin = initializingPlugin ? try PluginLoader.load(path: path) : try PluginLoader.describe(path: path)
+        let (path, warnings) = try pluginLocation(named: named, loader: loader)
+        let plugin =
+            initializingPlugin ? try PluginLoader.load(path: path, file: file) : try PluginLoader.describe(path: path)
         let descriptor = try plugin.consumer(named: try named ?? onlyConsumer(of: plugin))
         let (config, configWarnings) = try loader.load(for: descriptor.defaults, offered: plugin.consumers.map(\.name))
-        return (descriptor, config, warnings + (plugin.toolchainWarning.map { [$0] } ?? []) + configWarnings)
+        return (plugin, descriptor, config, warnings + (plugin.toolchainWarning.map { [$0] } ?? []) + configWarnings)
+    }
+
+    /// These options for reloading `consumer`: from `plugin` when given, else from the library
+    /// that `--plugin` or `plugin_path` names now, always naming the consumer.
+    func reloading(_ consumer: String, from plugin: String?) throws -> ConsumerOptions {
+        var options = self
+        let (named, loader) = try consumerAndLoader()
+        options.plugin = try plugin ?? pluginLocation(named: named ?? consumer, loader: loader).path
+        if named == nil { options.arguments.insert(consumer, at: 0) }
+        return options
+    }
+
+    /// The command line that gives these options again, after the command's name.
+    var commandLine: [String] {
+        (plugin.map { ["--plugin", $0] } ?? []) + (config.map { ["--config", $0] } ?? [])
+            + (environment.map { ["--environment", $0] } ?? []) + arguments
+    }
+
+    /// The library to load: `--plugin`'s, or the one in `plugin_path` offering the consumer.
+    private func pluginLocation(named: String?, loader: ConfigLoader) throws -> (path: String, warnings: [String]) {
+        if let plugin { return (plugin, []) }
+        guard let named else { throw Self.nothingToRun }
+        let found = try PluginLoader.find(consumer: named, in: try pluginPath(for: named, loader: loader))
+        return (found.plugin.path, found.skipped.map { "skipped a library in plugin_path: \($0)" })
     }
 
     private func consumerAndLoader() throws -> (consumer: String?, loader: ConfigLoader) {

@@ -18,7 +18,7 @@ struct RacecarHostCommand: ParsableCommand {
         version: versionText,
         subcommands: [
             RunCommand.self, ConfigCommand.self, InspectCommand.self, MockClusterCommand.self, InitCommand.self,
-            NewCommand.self,
+            NewCommand.self, CheckPluginCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

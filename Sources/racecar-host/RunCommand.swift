@@ -50,32 +50,58 @@ struct RunCommand: ParsableCommand {
 
         // Before any other thread exists, so that every thread inherits the blocked signals.
         let configDump = ConfigDumpSlot()
-        let signals = ShutdownSignal.install { configDump.print() }
+        let reloader = ReloaderSlot()
+        let signals = ShutdownSignal.install(onDump: { configDump.print() }, onReload: { reloader.request() })
         defer { signals.markFinished() }
 
         // Before the plugin is loaded, so that what it logs from its init function goes where
         // the operator asked; every source of logfile and log_level applies already.
         try logOutput(early).bootstrap(level: early.logLevel, metadata: worker?.logMetadata ?? [:])
 
+        let plugin: LoadedPlugin
         let descriptor: ConsumerDescriptor
         let config: RacecarConfig
         let warnings: [String]
+        // A worker runs the version its supervisor names, from the supervisor's checked copy.
+        var options = options
+        let reloadedPlugin = worker.flatMap { _ in ProcessInfo.processInfo.environment[WorkerIdentity.pluginVariable] }
+        let pluginFile = ProcessInfo.processInfo.environment[WorkerIdentity.pluginFileVariable]
+        if let reloadedPlugin, !reloadedPlugin.isEmpty { options.plugin = reloadedPlugin }
         do {
-            (descriptor, config, warnings) = try options.load()
+            (plugin, descriptor, config, warnings) = try options.loadPlugin(
+                openingCopy: reloadedPlugin?.isEmpty == false ? pluginFile : nil)
         } catch {
             throw .configuration("\(error)")
         }
-        configDump.set(config.dump(consumer: descriptor.name))
+        let version = PluginVersion(plugin)
+        configDump.set(config.dump(consumer: descriptor.name) + version.dumpLines(previous: nil))
         signals.setShutdownTimeout(config.shutdownTimeout)
         let logger = Logger(label: "racecar")
         for warning in warnings { logger.warning("\(warning)") }
+
+        let swaps = SwapMailbox()
+        let pidPath = config.pidfile ?? (config.daemonize ? PidFile.defaultPath(consumer: descriptor.name) : nil)
+        let hostReloader = HostReloader(
+            options: options, consumer: descriptor, config: config, version: version, mailbox: swaps,
+            stop: signals.stop,
+            channel: worker.map {
+                SupervisorDirectory(supervisorPID: $0.identity.supervisorPID).reloadChannel(slot: $0.identity.slot)
+            }
+                ?? pidPath.map(ReloadChannel.init(pidfile:)),
+            logger: logger
+        ) { [signals] config, consumer, version, previous in
+            configDump.set(config.dump(consumer: consumer.name) + version.dumpLines(previous: previous))
+            signals.setShutdownTimeout(config.shutdownTimeout)
+        }
+        reloader.set(hostReloader)
+        defer { hostReloader.removeCopies() }
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(
                 service: ConsumerService(stop: signals.stop) { [stop = signals.stop] in
                     try ConsumerRuntime.run(
                         consumer: descriptor, config: config, stop: stop, logger: logger,
-                        crashedPositionsPath: worker?.crashedPositionsFile,
+                        crashedPositionsPath: worker?.crashedPositionsFile, swaps: swaps,
                         consuming: {
                             startup?.ready()
                             worker?.reportConsuming()
@@ -114,11 +140,14 @@ struct RunCommand: ParsableCommand {
         try logOutput(early).bootstrap(level: early.logLevel)
         // Checks the whole configuration once, before any worker starts; the plugin is only
         // described, so none of its code with effects runs in the supervisor.
+        let plugin: String
         let descriptor: ConsumerDescriptor
         let config: RacecarConfig
         let warnings: [String]
         do {
-            (descriptor, config, warnings) = try options.load(initializingPlugin: false)
+            let loaded: LoadedPlugin
+            (loaded, descriptor, config, warnings) = try options.loadPlugin(initializingPlugin: false)
+            plugin = loaded.path
         } catch {
             throw .configuration("\(error)")
         }
@@ -126,8 +155,24 @@ struct RunCommand: ParsableCommand {
         for warning in warnings { logger.warning("\(warning)") }
         let pidFile = try writePidFile(config, consumer: descriptor.name)
         defer { pidFile?.remove() }
+        // Workers run a copy, so that a rollback finds the bytes they ran even after a deploy
+        // replaced the file.
+        let copies = PluginCopies()
+        defer { copies.removeAll() }
+        let initial: CheckedPlugin
+        do {
+            initial = CheckedPlugin(path: plugin, copy: try copies.copy(plugin))
+        } catch {
+            throw .configuration(error.description)
+        }
+        let reloads = SupervisorReloads(initial: initial, channel: pidFile.map { ReloadChannel(pidfile: $0.path) }) {
+            [options] requested, running in
+            SupervisorReloadCheck(options: options, copies: copies).check(
+                consumer: descriptor.name, plugin: requested, running: running)
+        }
         let supervisor = Supervisor(
-            consumer: descriptor.name, config: config, signals: signals, startup: startup, logger: logger)
+            consumer: descriptor.name, config: config, signals: signals, startup: startup, logger: logger,
+            reloads: reloads)
         do {
             try supervisor.run()
         } catch {

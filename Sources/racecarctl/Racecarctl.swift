@@ -12,7 +12,8 @@ struct Racecarctl: ParsableCommand {
         abstract: "Operate racecar-host: produce and read messages, stop a daemon, list its workers, probe liveness.",
         version: versionText,
         subcommands: [
-            ProduceCommand.self, ConsumeCommand.self, StopCommand.self, StatusCommand.self, LivenessProbeCommand.self,
+            ProduceCommand.self, ConsumeCommand.self, StopCommand.self, ReloadCommand.self, StatusCommand.self,
+            LivenessProbeCommand.self,
         ]
     )
 }
@@ -28,6 +29,15 @@ private let versionText =
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("racecarctl: error: \(message)\n".utf8))
     Foundation.exit(1)
+}
+
+/// The process id in `pidfile`; a pidfile that cannot be read ends racecarctl.
+func processID(inPidfile pidfile: String) -> Int32 {
+    do {
+        return try PidFile(path: pidfile).read()
+    } catch {
+        fail(error.description)
+    }
 }
 
 /// Prints a line of racecarctl's own to standard error (standard output is for messages).

@@ -17,12 +17,7 @@ struct StopCommand: ParsableCommand {
     var timeout: Double = 60
 
     func run() throws {
-        let pid: Int32
-        do {
-            pid = try PidFile(path: pidfile).read()
-        } catch {
-            fail(error.description)
-        }
+        let pid = processID(inPidfile: pidfile)
         guard kill(pid, SIGTERM) == 0 else {
             fail("cannot signal process \(pid) from \(pidfile): \(String(cString: strerror(errno)))")
         }

@@ -172,22 +172,28 @@ func notableLog(_ stderr: String, limit: Int = 40) -> String {
     return lines.suffix(limit).joined(separator: "\n")
 }
 
-/// Starts `racecar-host` running a consumer of the ScriptedTestConsumers plugin against
-/// `cluster`, with quick group settings (6 s sessions, 1 s heartbeats and commits).
-func startScriptedHost(
-    _ consumer: String = "ScriptedConsumer",
-    cluster: MockCluster,
-    workingDirectory: URL,
-    _ extra: [String: String] = [:]
-) throws -> HostProcess {
-    let environment = [
+/// Settings that make a host against the mock cluster commit, join and notice a dead member
+/// quickly: 6 s sessions, 1 s heartbeats and commits.
+func quickGroupEnvironment(_ cluster: MockCluster) -> [String: String] {
+    [
         "RACECAR_BROKERS": cluster.bootstrapServers,
         "RACECAR_OFFSET_COMMIT_INTERVAL": "1",
         "RACECAR_SESSION_TIMEOUT": "6",
         "RACECAR_HEARTBEAT_INTERVAL": "1",
         "RACECAR_MAX_WAIT_TIME": "0.1",
         "RACECAR_SOCKET_TIMEOUT": "10",
-    ].merging(extra) { $1 }
+    ]
+}
+
+/// Starts `racecar-host` running a consumer of the ScriptedTestConsumers plugin against
+/// `cluster`, with ``quickGroupEnvironment(_:)``.
+func startScriptedHost(
+    _ consumer: String = "ScriptedConsumer",
+    cluster: MockCluster,
+    workingDirectory: URL,
+    _ extra: [String: String] = [:]
+) throws -> HostProcess {
+    let environment = quickGroupEnvironment(cluster).merging(extra) { $1 }
     return try HostProcess(
         ["--plugin", TestPaths.plugin("ScriptedTestConsumers"), consumer], environment: environment,
         workingDirectory: workingDirectory)

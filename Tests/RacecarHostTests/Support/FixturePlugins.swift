@@ -18,6 +18,14 @@ enum FixturePlugins {
         try build(source: "crash_consumer.c", name: "CRASHING", flags: [])
     }
 
+    /// The path of VersionedConsumer (`Tests/Fixtures/versioned_consumer.c`) built as
+    /// `version`, with `-DVARIANT_<variant>` if given.
+    static func versioned(_ version: Int, _ variant: String? = nil) throws -> String {
+        try build(
+            source: "versioned_consumer.c", name: "VERSIONED_\(version)\(variant.map { "_\($0)" } ?? "")",
+            flags: ["-DVERSION=\(version)"] + (variant.map { ["-DVARIANT_\($0)"] } ?? []))
+    }
+
     /// The path of the runtime probe plugin (`Tests/Fixtures/runtime_probe.c`).
     static func probe() throws -> String {
         try build(source: "runtime_probe.c", name: "PROBE", flags: [])
