@@ -82,6 +82,11 @@ import Testing
         #expect(reloaded.status == 0, "\(reloaded.stderr)")
         #expect(reloaded.stderr.contains("swapped in place"), "\(reloaded.stderr)")
         try await host.waitFor("v2 to process 200 messages") { processed(by: 2, in: $0).count >= 200 }
+        host.send(SIGUSR1)
+        try await host.waitForStderr("the dump to name both versions") {
+            $0.contains("plugin loaded: \(library) (ABI 1.2, SDK fixture)")
+                && $0.contains("previous plugin: \(library)")
+        }
         let rounds = try await feeder.stop()
         let expected = ProcessedLine.all(topic: "events", partitions: 4, perPartition: rounds)
         try await host.waitFor("every message processed") { expected.isSubset(of: $0.compactMap(ProcessedLine.init)) }

@@ -255,6 +255,37 @@ import Testing
             ])
     }
 
+    /// The probe plugin's `consumer`, for a swap with `config`.
+    func swap(to consumer: String, configure: (inout RacecarConfig) -> Void = { _ in }) throws -> ConsumerSwap {
+        let plugin = try PluginLoader.load(path: try FixturePlugins.probe())
+        var config = RacecarConfig()
+        config.subscribesTo = ["events"]
+        config.fetchMessages = 100
+        configure(&config)
+        return ConsumerSwap(
+            consumer: try plugin.consumer(named: consumer), config: config, version: PluginVersion(plugin))
+    }
+
+    @Test func aSwapFinishesCommitsAndDestroysTheOldInstanceThenTheNewOneTakesTheAssignment() throws {
+        let loop = try loop()
+        assignAndPoll(loop, messages: 2)
+        #expect(loop.swap(to: try swap(to: "ProbeBatchConsumer")) == nil, "applied in place")
+        #expect(
+            events(after: "store events/0@2") == ["teardown", "commit stored sync", "destroy", "assigned events/0"])
+        kafka.add(2, to: Self.events0)
+        _ = loop.runOnce()
+        // The new consumer processes what follows, in batches.
+        #expect(events(after: "destroy") == ["assigned events/0", "batch events/0@2-3 retries=0", "store events/0@4"])
+    }
+
+    @Test func aSwapThatChangesAClientPropertyLeavesTheInstancesToANewClient() throws {
+        let loop = try loop()
+        assignAndPoll(loop, messages: 1)
+        let restart = loop.swap(to: try swap(to: "ProbeConsumer") { $0.clientID = "another-client" })
+        #expect(restart?.keys == ["client_id"])
+        #expect(events(after: "store events/0@1").isEmpty, "nothing torn down: the loop's shutdown does that")
+    }
+
     @Test func shutdownTearsDownCommitsLeavesThenDestroys() throws {
         let loop = try loop()
         assignAndPoll(loop, messages: 1)
