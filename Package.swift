@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "NoopCConsumer", type: .dynamic, targets: ["NoopCConsumer"]),
         .executable(name: "raw-consumer", targets: ["raw-consumer"]),
         .executable(name: "racecar-bench", targets: ["racecar-bench"]),
+        .executable(name: "reload-bench", targets: ["reload-bench"]),
     ],
     dependencies: [
         // The plugin contract (the C header, the Swift SDK and its test kit) is its own small
@@ -167,6 +168,13 @@ let package = Package(
             ],
             path: "Sources/Benchmarks/racecar-bench",
             exclude: ["results"]
+        ),
+
+        // Live swap under a steady stream (`swift run -c release reload-bench`).
+        .executableTarget(
+            name: "reload-bench",
+            dependencies: ["RacecarKafka", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Benchmarks/reload-bench"
         ),
 
         // Tests.
