@@ -65,6 +65,8 @@ final class HostReloader: Sendable {
     }
 
     private func reload(plugin: String?, checkedCopy: String?) -> (Bool, String) {
+        // `versions` is the queue's alone.
+        dispatchPrecondition(condition: .onQueue(queue))
         let name = versions.consumer.name
         logger.info("reloading \(name)\(plugin.map { " from \($0)" } ?? "")")
         let (swap, warnings): (ConsumerSwap, [String])

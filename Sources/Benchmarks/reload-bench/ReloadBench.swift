@@ -130,6 +130,11 @@ struct ReloadBench: ParsableCommand {
             let before = next > 0 ? lines[next - 1].arrival : started
             gaps.append((lines[next].arrival - before) * 1000)
         }
+        // What each swap itself took, as the host logs it: `swapped in place in N ms`.
+        let swapDurations = host.logText.split(separator: "\n").compactMap { line -> Double? in
+            guard let range = line.range(of: "swapped in place in ") else { return nil }
+            return Double(line[range.upperBound...].prefix { $0.isNumber })
+        }
         // The same measure away from the reloads, for comparison.
         let swapIndexes = Set(
             lines.indices.filter { index in
@@ -147,6 +152,7 @@ struct ReloadBench: ParsableCommand {
             """
             reload-bench: \(expected) messages over \(partitions) partitions, \(reloads) reloads of EchoConsumer, \(mode)
               pause window (reload started -> first message after the swap): median \(format(median(pauses))) ms, max \(format(pauses.max() ?? 0)) ms
+              the swap itself (no polling meanwhile), per instance: median \(format(median(swapDurations))) ms, max \(format(swapDurations.max() ?? 0)) ms
               processing gap around the swap: median \(format(median(gaps))) ms, max \(format(gaps.max() ?? 0)) ms; away from reloads: max \(format(usualGaps.max() ?? 0)) ms
               processed twice: \(duplicates), never processed: \(lost)
               resident memory: \(memoryBefore) kB before, \(memoryAfter) kB after: \(format(Double(memoryAfter - memoryBefore) / Double(reloads))) kB per reload
