@@ -18,14 +18,14 @@
 /// SIGUSR1 blocked, the crash handler sends it SIGUSR2, and it pauses like every other thread.
 /// A pending signal is then dequeued with a zero-timeout `sigtimedwait`, which never unblocks
 /// anything either.
-struct BlockedSignalReader {
+package struct BlockedSignalReader: Sendable {
     private let set: sigset_t
     /// The signalfd that becomes readable when a signal of `set` is pending, or -1 when there
     /// is none, in which case `next` sleeps in `poll` without a descriptor and checks after.
     private let descriptor: Int32
 
     /// - Parameter set: Signals blocked in every thread of the process.
-    init(_ set: sigset_t) {
+    package init(_ set: sigset_t) {
         self.set = set
         var mask = set
         descriptor = Self.signalfd.map { $0(-1, &mask, O_CLOEXEC) } ?? -1
@@ -33,11 +33,13 @@ struct BlockedSignalReader {
 
     /// Waits up to `timeoutMilliseconds` for a signal of the set.
     ///
+    /// - Parameter info: Where to store what the kernel says about the signal taken (its
+    ///   sender, say).
     /// - Returns: The signal taken, or 0 when none arrived in time.
-    func next(timeoutMilliseconds: Int32) -> Int32 {
+    package func next(timeoutMilliseconds: Int32, info: UnsafeMutablePointer<siginfo_t>? = nil) -> Int32 {
         var set = self.set
         var now = timespec(tv_sec: 0, tv_nsec: 0)
-        let pending = sigtimedwait(&set, nil, &now)
+        let pending = sigtimedwait(&set, info, &now)
         if pending > 0 { return pending }
         if descriptor >= 0 {
             var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
@@ -45,7 +47,7 @@ struct BlockedSignalReader {
         } else {
             _ = poll(nil, 0, timeoutMilliseconds)
         }
-        let taken = sigtimedwait(&set, nil, &now)
+        let taken = sigtimedwait(&set, info, &now)
         return max(taken, 0)
     }
 

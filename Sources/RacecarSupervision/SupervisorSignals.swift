@@ -1,5 +1,6 @@
 import CProcessControl
 import Glibc
+import RacecarOperations
 
 /// The signals a supervisor handles, held pending and taken one at a time by its loop: stop
 /// signals, SIGUSR1, SIGHUP, SIGCHLD and the report a worker sends once it consumes.
@@ -25,7 +26,7 @@ package struct SupervisorSignals: Sendable {
     /// queue, one per sender, where SIGUSR2 from two workers at once would merge into one.
     package static var consumingSignal: Int32 { racecar_sigrtmin() + 4 }
 
-    private let signals: sigset_t
+    private let reader: BlockedSignalReader
 
     /// Blocks the handled signals in this thread and every thread created after it.
     ///
@@ -38,16 +39,17 @@ package struct SupervisorSignals: Sendable {
             sigaddset(&signals, number)
         }
         pthread_sigmask(SIG_BLOCK, &signals, nil)
-        return SupervisorSignals(signals: signals)
+        return SupervisorSignals(reader: BlockedSignalReader(signals))
     }
 
     /// The next pending signal, waiting at most `timeout`; `nil` when none came.
+    ///
+    /// Waits through ``BlockedSignalReader``, never in `sigtimedwait` with a timeout, which
+    /// would unblock the signals in this thread's mask for the Swift crash handler to misread.
     package func next(timeout: Duration) -> Event? {
-        var signals = self.signals
         var info = siginfo_t()
-        let (seconds, attoseconds) = max(timeout, .zero).components
-        var wait = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-        let number = sigtimedwait(&signals, &info, &wait)
+        let milliseconds = Int32(clamping: Int64((max(timeout, .zero) / .milliseconds(1)).rounded(.up)))
+        let number = reader.next(timeoutMilliseconds: milliseconds, info: &info)
         switch number {
         case SIGTERM, SIGINT, SIGQUIT: return .stop(signal: number)
         case SIGUSR1: return .dump

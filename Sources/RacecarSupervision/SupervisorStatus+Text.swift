@@ -7,7 +7,8 @@ extension SupervisorStatus {
         var text =
             "supervisor \(supervisorPID) of \(consumer): \(state.rawValue), up \(Self.span(now - startedAt)), "
             + "\(workers.count) worker\(workers.count == 1 ? "" : "s")\n"
-        if let plugin { text += "plugin \(plugin)\(previousPlugin.map { ", before it \($0)" } ?? "")\n" }
+        // After a reload: which library the workers run now, and which before.
+        if let plugin, let previousPlugin { text += "plugin \(plugin), before it \(previousPlugin)\n" }
         let rows =
             [["slot", "pid", "state", "uptime", "restarts", "last exit"]]
             + workers.map { worker in

@@ -4,15 +4,30 @@
  *   AbortingBatchConsumer  process_batch: calls abort() (SIGABRT) on reaching the position
  * Positions come from the environment: CRASH_AT="events/0@5,events/1@7" and CRASH_MODULO=N
  * (every offset o with o % N == N - 1). Both print `processed <topic>/<partition>@<offset>
- * <value>` per message they finished.
+ * <value>` per message they finished, and `crashing <topic>/<partition>@<offset> at=<ms since
+ * 1970>` just before they crash.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "racecar_plugin.h"
 
+static int scheduled(const racecar_message *message);
+
+/* Whether the consumer crashes at `message`; if so, announces it first. */
 static int crashes(const racecar_message *message) {
+    if (!scheduled(message)) return 0;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    printf("crashing %s/%d@%lld at=%lld\n", message->topic, (int)message->partition, (long long)message->offset,
+           (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    fflush(stdout);
+    return 1;
+}
+
+static int scheduled(const racecar_message *message) {
     const char *modulo = getenv("CRASH_MODULO");
     if (modulo != NULL && atoll(modulo) > 0) {
         long long n = atoll(modulo);

@@ -278,6 +278,8 @@ extension LiveSwapTests {
         }
         let status = try #require(supervisor.supervisorStatus)
         #expect(status.plugin == library)
+        let printed = try await HostProcess.run(["status", "--pidfile", pidfile], executable: TestPaths.racecarctl)
+        #expect(printed.stdout.contains("plugin \(library), before it \(library)"), "\(printed.stdout)")
         #expect(status.workers.allSatisfy { $0.restarts == 0 }, "no worker restarted")
         supervisor.send(SIGTERM)
         #expect(try await supervisor.waitForExit() == 0, "\(notableLog(supervisor.stderr))")

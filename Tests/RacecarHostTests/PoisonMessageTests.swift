@@ -76,6 +76,24 @@ import Testing
     static let everyOtherMessage = ProcessedLine.all(topic: "events", partitions: 2, perPartition: 10)
         .subtracting([ProcessedLine(topic: "events", partition: 0, offset: 5)])
 
+    @Test func theCrashLineFollowsTheCrashWithinTwoSeconds() async throws {
+        try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 10)
+        let supervisor = try startSupervisor(.cSegfault)
+        try await supervisor.waitForStderr("the crash line") { $0.contains("killed by SIGSEGV") }
+        // The plugin prints the time just before it crashes.
+        let crashedAt = try #require(
+            supervisor.lines.first { $0.hasPrefix("crashing events/0@5 ") }?.split(separator: "=").last
+                .flatMap { Double($0) })
+        let crashLine = try #require(
+            supervisor.stderr.split(separator: "\n").first { $0.contains("killed by SIGSEGV") })
+        #expect(crashLine.contains("during process of events/0@5"))
+        let delay = try #require(logLineTime(crashLine)) * 1000 - crashedAt
+        print("crash line \(delay) ms after the crash")
+        #expect(delay < 2000, "the crash line came \(delay) ms after the crash")
+        supervisor.send(SIGTERM)
+        #expect(try await supervisor.waitForExit() == 0, "\(notableLog(supervisor.stderr))")
+    }
+
     @Test(arguments: Crasher.allCases)
     func aPoisonMessageGoesToTheDeadLetterTopicAndEverythingElseIsProcessed(_ crasher: Crasher) async throws {
         try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 10)

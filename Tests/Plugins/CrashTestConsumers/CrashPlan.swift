@@ -11,8 +11,13 @@ struct CrashPlan: Sendable {
         modulo = environment["CRASH_MODULO"].flatMap(Int64.init).flatMap { $0 > 0 ? $0 : nil }
     }
 
+    /// Whether the consumer crashes at this position; if so, first prints `crashing
+    /// <topic>/<partition>@<offset> at=<milliseconds since 1970>`, for tests to time what follows.
     func crashes(topic: String, partition: Int32, offset: Int64) -> Bool {
-        if let modulo, offset % modulo == modulo - 1 { return true }
-        return positions.contains("\(topic)/\(partition)@\(offset)")
+        let position = "\(topic)/\(partition)@\(offset)"
+        guard modulo.map({ offset % $0 == $0 - 1 }) == true || positions.contains(position) else { return false }
+        print("crashing \(position) at=\(Int64(Date().timeIntervalSince1970 * 1000))")
+        fflush(nil)
+        return true
     }
 }

@@ -185,3 +185,18 @@ extension [String] {
         return Int(line[range.upperBound...])
     }
 }
+
+/// When a log line was written: its leading `2026-12-02T01:06:29.145` (UTC), in seconds since
+/// 1970.
+func logLineTime(_ line: Substring) -> Double? {
+    let parts = line.prefix(23).split(whereSeparator: { "-T:.".contains($0) }).compactMap { Int32($0) }
+    guard parts.count == 7 else { return nil }
+    var time = tm()
+    time.tm_year = parts[0] - 1900
+    time.tm_mon = parts[1] - 1
+    time.tm_mday = parts[2]
+    time.tm_hour = parts[3]
+    time.tm_min = parts[4]
+    time.tm_sec = parts[5]
+    return Double(timegm(&time)) + Double(parts[6]) / 1000
+}
