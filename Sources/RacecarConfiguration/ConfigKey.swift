@@ -337,6 +337,11 @@ package struct ConfigKey: @unchecked Sendable {
         boolean("liveness_probe_enabled", \.livenessProbeEnabled),
         string("liveness_probe_file_path", \.livenessProbeFilePath),
         seconds("liveness_probe_max_interval", \.livenessProbeMaxInterval),
+        seconds("liveness_probe_max_call_duration", \.livenessProbeMaxCallDuration),
+        seconds("readiness_probe_max_join_duration", \.readinessProbeMaxJoinDuration),
+        optionalInteger("http_port", \.httpPort, minimum: 0, maximum: 65535),
+        string("http_host", \.httpHost),
+        optionalString("http_control_token", \.httpControlToken).secret(),
     ]
 
     package static let byName: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })

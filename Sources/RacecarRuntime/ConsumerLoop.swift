@@ -20,17 +20,19 @@ package final class ConsumerLoop<Client: KafkaClient> {
     private let consumer: ConsumerDescriptor
     private let groupID: String
     private let topics: [TopicSubscription]
-    private let client: Client
-    private let runtime: RuntimeContext
-    private let logger: Logger
-    private let workers: [InstanceWorker<Client>]
+    let client: Client
+    let runtime: RuntimeContext
+    let logger: Logger
+    let workers: [InstanceWorker<Client>]
     /// One per worker when `concurrency` > 1; empty when the single worker runs inline.
-    private let threads: [WorkerThread<Client>]
+    let threads: [WorkerThread<Client>]
     private let committer: OffsetCommitter<Client>
     private let chunk: PolledChunk<Client.Message>
-    private var ownership: PartitionOwnership
-    private var flow: FlowControl
-    private var pauses = PauseSchedule()
+    var ownership: PartitionOwnership
+    var flow: FlowControl
+    var pauses = PauseSchedule()
+    /// The status and control of the operations endpoint, when the host serves one.
+    var reporter: StatusReporter?
     private var liveness: LivenessProbe?
     private var fatalFailure: String?
     /// Set once shutdown began: the plugin hears of no more rebalances after its teardown.
@@ -48,6 +50,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
         stop: StopRequest,
         clock: RuntimeClock = .continuous,
         crashedPositionsPath: String? = nil,
+        operations: RuntimeOperations? = nil,
         logger: Logger
     ) throws(RuntimeError) {
         self.consumer = consumer
@@ -57,7 +60,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
         topics = config.topicSubscriptions(compiled: consumer.subscriptions)
         runtime = RuntimeContext(
             stop: stop, inbox: WorkerInbox(), clock: clock,
-            metrics: config.datadogEnabled ? ConsumerMetrics(consumer: consumer.name, groupID: groupID) : nil)
+            metrics: config.metricsEnabled ? ConsumerMetrics(consumer: consumer.name, groupID: groupID) : nil)
         committer = OffsetCommitter(client: client, config: config, clock: clock, logger: logger)
         chunk = PolledChunk(capacity: config.fetchMessages)
         ownership = PartitionOwnership(instanceCount: config.concurrency)
@@ -81,6 +84,9 @@ package final class ConsumerLoop<Client: KafkaClient> {
         }
         self.workers = workers
         threads = config.concurrency > 1 ? workers.map(WorkerThread.init) : []
+        reporter = operations.map {
+            StatusReporter(operations: $0, consumer: consumer, config: config, instances: workers.count)
+        }
         client.rebalanceListener = self
     }
 
@@ -119,6 +125,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
         liveness?.touch()
         applyWorkerEvents()
         resumeDuePartitions()
+        if reporter != nil { reportAndControl() }
         pollChunk()
         if !chunk.isEmpty { dispatchChunk() }
         applyWorkerEvents()
@@ -213,7 +220,8 @@ package final class ConsumerLoop<Client: KafkaClient> {
 
     private func resumeDuePartitions() {
         if !pauses.isEmpty {
-            for partition in pauses.takeDue(at: runtime.clock.now()) where !flow.isPaused(partition) {
+            for partition in pauses.takeDue(at: runtime.clock.now())
+            where !flow.isPaused(partition) && reporter?.isManuallyPaused(partition) != true {
                 logger.info("resuming \(partition)")
                 client.resume(partition)
             }
@@ -223,7 +231,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
             guard let owner = ownership.owner(of: partition),
                 flow.mayResume(partition, queued: threads[owner].queuedCount(id))
             else { continue }
-            if !pauses.isPaused(partition) {
+            if !pauses.isPaused(partition), reporter?.isManuallyPaused(partition) != true {
                 logger.debug("\(partition): instance \(owner) caught up, resuming")
                 client.resume(partition)
             }
@@ -261,6 +269,7 @@ extension ConsumerLoop: RebalanceListener {
     package func partitionsAssigned(_ partitions: [TopicPartition]) {
         let byOwner = ownership.assign(partitions)
         runtime.metrics?.assigned(ownership.count)
+        if reporter != nil { noteAssigned(partitions) }
         guard !isStopping else { return }
         for (index, assigned) in byOwner.enumerated() where !assigned.isEmpty {
             onWorker(index) { $0.partitionsAssigned(assigned) }
@@ -281,7 +290,9 @@ extension ConsumerLoop: RebalanceListener {
             // librdkafka keeps an application pause across a rebalance: lift it, or the
             // partition would stay paused if it came back to this member.
             let wasPaused = pauses.lift(partition)
-            if flow.forget(partition) || wasPaused { client.resume(partition) }
+            if flow.forget(partition) || wasPaused || reporter?.isManuallyPaused(partition) == true {
+                client.resume(partition)
+            }
         }
         // Messages polled into the current chunk before the revocation belong to the new owner,
         // which resumes from the committed offset; the rest of the chunk is still ours.
@@ -291,6 +302,7 @@ extension ConsumerLoop: RebalanceListener {
         // 3. Tell the plugin; the client unassigns once this returns.
         let byOwner = ownership.revoke(partitions)
         runtime.metrics?.assigned(ownership.count)
+        if ownership.count == 0 { reporter?.membershipChanged(to: .rebalancing) }
         guard !isStopping else { return }
         for (index, revokedOfOwner) in byOwner.enumerated() where !revokedOfOwner.isEmpty {
             onWorker(index) { $0.partitionsRevoked(revokedOfOwner) }

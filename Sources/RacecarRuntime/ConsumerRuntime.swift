@@ -17,7 +17,8 @@ package enum ConsumerRuntime {
     ///   - consuming: Called once the consumer has subscribed and polls.
     package static func run(
         consumer: ConsumerDescriptor, config: RacecarConfig, stop: StopRequest, logger: Logger,
-        crashedPositionsPath: String? = nil, consuming: @escaping () -> Void = {}
+        crashedPositionsPath: String? = nil, operations: RuntimeOperations? = nil,
+        consuming: @escaping () -> Void = {}
     ) throws(RuntimeError) {
         let groupID = config.effectiveGroupID(consumer: consumer.name)
         var logger = logger
@@ -36,7 +37,7 @@ package enum ConsumerRuntime {
         }
         let loop = try ConsumerLoop(
             consumer: consumer, config: config, client: client, stop: stop, crashedPositionsPath: crashedPositionsPath,
-            logger: logger)
+            operations: operations, logger: logger)
         try loop.run(consuming: consuming)
     }
 }

@@ -69,13 +69,15 @@ struct RunCommand: ParsableCommand {
         signals.setShutdownTimeout(config.shutdownTimeout)
         let logger = Logger(label: "racecar")
         for warning in warnings { logger.warning("\(warning)") }
+        let endpoint = try HostEndpoint(config: config, worker: worker, logger: logger)
+        defer { endpoint.finish() }
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(
                 service: ConsumerService(stop: signals.stop) { [stop = signals.stop] in
                     try ConsumerRuntime.run(
                         consumer: descriptor, config: config, stop: stop, logger: logger,
-                        crashedPositionsPath: worker?.crashedPositionsFile,
+                        crashedPositionsPath: worker?.crashedPositionsFile, operations: endpoint.operations,
                         consuming: {
                             startup?.ready()
                             worker?.reportConsuming()
@@ -84,12 +86,13 @@ struct RunCommand: ParsableCommand {
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup)
         ]
+        var metricsFactories: [any MetricsFactory] = []
         if config.datadogEnabled {
             do {
                 let factory = try DogStatsDMetricsFactory(
                     host: config.datadogHost, port: config.datadogPort, namespace: config.datadogNamespace,
                     tags: config.datadogTags)
-                MetricsSystem.bootstrap(factory)
+                metricsFactories.append(factory)
                 services.append(.init(service: MetricsFlushService(factory: factory)))
             } catch {
                 let source = config.sources[.datadogHost]
@@ -98,6 +101,9 @@ struct RunCommand: ParsableCommand {
                 )
             }
         }
+
+        endpoint.bootstrapMetrics(metricsFactories)
+        services += endpoint.services
 
         let pidFile = worker == nil ? try writePidFile(config, consumer: descriptor.name) : nil
         defer { pidFile?.remove() }
@@ -128,6 +134,7 @@ struct RunCommand: ParsableCommand {
         defer { pidFile?.remove() }
         let supervisor = Supervisor(
             consumer: descriptor.name, config: config, signals: signals, startup: startup, logger: logger)
+        SupervisorEndpoint.start(config: config, supervisorPID: getpid(), logger: logger)
         do {
             try supervisor.run()
         } catch {

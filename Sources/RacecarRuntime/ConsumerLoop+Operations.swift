@@ -1,0 +1,58 @@
+import RacecarConfiguration
+import RacecarInstrumentation
+import RacecarKafka
+
+extension ConsumerLoop {
+    /// Applies the operator's control commands and, when due, publishes the status. Called on
+    /// each pass while the chunk is empty, so a manual pause takes effect before the next poll.
+    func reportAndControl() {
+        guard let reporter else { return }
+        for command in reporter.controls.drain() { apply(command, reporter) }
+        let now = runtime.clock.now()
+        guard reporter.isDue(now) else { return }
+        let clockNow = now
+        let wallNow = wallClockSeconds()
+        reporter.publish(
+            at: now, memberID: client.memberID, offsets: client.offsets(of: ownership.partitions),
+            pause: { partition in
+                if reporter.isManuallyPaused(partition) { return (.manual, nil) }
+                if case .some(let deadline) = self.pauses.deadline(of: partition) {
+                    return (.failure, deadline.map { wallNow + clockNow.duration(to: $0).inSeconds })
+                }
+                return self.flow.isPaused(partition) ? (.flowControl, nil) : nil
+            },
+            activity: threads.isEmpty ? [] : workers.map(\.instance.activity))
+    }
+
+    private func apply(_ command: ControlCommand, _ reporter: StatusReporter) {
+        switch command {
+        case .pause(let partition):
+            guard reporter.pauseManually(partition) else { return }
+            let assigned = ownership.isAssigned(partition)
+            logger.info("pausing \(partition) until it is resumed (manual)\(assigned ? "" : "; not assigned here now")")
+            if assigned { pauseHere(partition) }
+        case .resume(let partition):
+            guard reporter.resumeManually(partition) else { return }
+            logger.info("resuming \(partition) (manual pause lifted)")
+            guard ownership.isAssigned(partition), !pauses.isPaused(partition), !flow.isPaused(partition) else {
+                return
+            }
+            client.resume(partition)
+        }
+    }
+
+    /// Pauses `partition` and moves it back to the position the loop reached, so that nothing
+    /// fetched before the pause reaches the plugin after it.
+    private func pauseHere(_ partition: TopicPartition) {
+        client.pause(partition)
+        if let position = client.offsets(of: [partition]).first?.position { client.seek(partition, to: position) }
+    }
+
+    /// Records that the group gave this member its assignment, and pauses again the newly
+    /// assigned partitions that an operator paused: a manual pause outlives rebalances.
+    func noteAssigned(_ partitions: [TopicPartition]) {
+        guard let reporter else { return }
+        reporter.membershipChanged(to: .assigned)
+        for partition in partitions where reporter.isManuallyPaused(partition) { pauseHere(partition) }
+    }
+}
