@@ -43,8 +43,9 @@ package struct EndpointServer: Service {
                 group.addTask {
                     do {
                         try await server.run()
-                    } catch is CancellationError {
                     } catch {
+                        // Stopping closes the listening socket, which ends run() with an error.
+                        if Task.isShuttingDownGracefully || error is CancellationError { return }
                         throw EndpointError.cannotListen(address: "\(host):\(port)", reason: "\(error)")
                     }
                 }

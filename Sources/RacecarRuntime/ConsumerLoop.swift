@@ -220,8 +220,11 @@ package final class ConsumerLoop<Client: KafkaClient> {
 
     private func resumeDuePartitions() {
         if !pauses.isEmpty {
-            for partition in pauses.takeDue(at: runtime.clock.now())
-            where !flow.isPaused(partition) && reporter?.isManuallyPaused(partition) != true {
+            for partition in pauses.takeDue(at: runtime.clock.now()) where !flow.isPaused(partition) {
+                if reporter?.isManuallyPaused(partition) == true {
+                    logger.info("\(partition): failure pause over; it stays paused until it is resumed (manual)")
+                    continue
+                }
                 logger.info("resuming \(partition)")
                 client.resume(partition)
             }
