@@ -33,7 +33,9 @@ package struct EndpointResponse: Sendable, Equatable {
 
     /// A JSON document.
     package static func json(_ status: Int, _ object: [String: Any]) -> EndpointResponse {
-        let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let body =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data("{}".utf8)
         return EndpointResponse(status: status, contentType: "application/json", body: body)
     }
 

@@ -69,7 +69,8 @@ package struct EndpointRoutes: Sendable {
             return .error(403, "control requests are off: set http_control_token to turn them on")
         }
         guard let header, header.hasPrefix("Bearer ") else {
-            var response = EndpointResponse.error(401, "control requests need the header Authorization: Bearer <http_control_token>")
+            var response = EndpointResponse.error(
+                401, "control requests need the header Authorization: Bearer <http_control_token>")
             response.challenge = "Bearer"
             return response
         }

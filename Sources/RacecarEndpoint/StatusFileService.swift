@@ -56,8 +56,12 @@ package struct StatusFileService: Service {
             }
             if let path = files.manualPauses {
                 let wanted = ManualPauseFile.read(from: path)
-                for partition in wanted.subtracting(applied) { post(ControlRequest(action: .pause, partition: partition)) }
-                for partition in applied.subtracting(wanted) { post(ControlRequest(action: .resume, partition: partition)) }
+                for partition in wanted.subtracting(applied) {
+                    post(ControlRequest(action: .pause, partition: partition))
+                }
+                for partition in applied.subtracting(wanted) {
+                    post(ControlRequest(action: .resume, partition: partition))
+                }
                 applied = wanted
             }
             try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }

@@ -52,7 +52,8 @@ struct HostEndpoint {
                 let source = HostEndpointSource(
                     board: operations.board, limits: HealthLimits(config), prometheus: prometheus, post: post)
                 let routes = EndpointRoutes(source: source, token: config.httpControlToken)
-                services.append(.init(service: EndpointServer(host: config.httpHost, port: port, routes: routes, logger: logger)))
+                services.append(
+                    .init(service: EndpointServer(host: config.httpHost, port: port, routes: routes, logger: logger)))
             }
         }
         services.append(

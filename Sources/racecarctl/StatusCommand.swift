@@ -60,7 +60,9 @@ struct StatusCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: directory.statusFile) {
             do {
                 let status = try SupervisorEndpointSource.read(directory)
-                print(json ? String(decoding: StatusCoding.encode(status), as: UTF8.self) + "\n" : status.text(now: now), terminator: "")
+                print(
+                    json ? String(decoding: StatusCoding.encode(status), as: UTF8.self) + "\n" : status.text(now: now),
+                    terminator: "")
             } catch {
                 fail("cannot read the supervisor's status \(directory.statusFile): \(error)")
             }

@@ -45,7 +45,9 @@ import Testing
         try await host.waitFor("the consumer to block") { $0.has("blocking events/0@2") }
         let stuck = try await endpoint.waitFor("liveness to fail", "/health/live") { status, _ in status == 503 }
         let reason = try #require(try Endpoint.object(stuck.body)["reason"] as? String)
-        #expect(reason.contains("the poll loop last ran") && reason.contains("liveness_probe_max_interval 1 s"), "\(reason)")
+        #expect(
+            reason.contains("the poll loop last ran") && reason.contains("liveness_probe_max_interval 1 s"), "\(reason)"
+        )
 
         release(file)
         try await host.waitFor("the blocked message") { $0.has("processed events/0@2 retries=0") }
@@ -85,7 +87,8 @@ import Testing
     @Test func readinessFailsUntilTheHostHasAnAssignment() async throws {
         try cluster.createTopic("events", partitions: 1)
         // The coordinator refuses the host's JoinGroup until the test lets it in.
-        cluster.pushRequestErrors(.joinGroup, Array(repeating: RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS, count: 500))
+        cluster.pushRequestErrors(
+            .joinGroup, Array(repeating: RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS, count: 500))
         let host = try start()
         let endpoint = try await Endpoint(of: host)
         try await host.waitForStderr("the host to poll") { $0.contains("ScriptedConsumer consuming events") }
@@ -93,7 +96,8 @@ import Testing
         #expect(joining.body.contains(#""membership":"joining""#), "\(joining.body)")
         let ready = try await endpoint.get("/health/ready")
         #expect(ready.status == 503)
-        #expect((try Endpoint.object(ready.body)["reason"] as? String)?.contains("no assignment yet") == true, "\(ready)")
+        #expect(
+            (try Endpoint.object(ready.body)["reason"] as? String)?.contains("no assignment yet") == true, "\(ready)")
         #expect(try await endpoint.get("/health/live").status == 200, "a host waiting for the group is alive")
 
         cluster.clearRequestErrors(.joinGroup)
@@ -128,7 +132,9 @@ import Testing
         let lag = try await endpoint.waitFor("the lag gauge", "/metrics") { _, text in
             prometheusSamples("consumer_lag", in: text).map(\.value) == [0]
         }
-        #expect(prometheusSamples("consumer_lag", in: lag.body).first?.labels.contains(#"group_id="scripted-consumer""#) == true)
+        #expect(
+            prometheusSamples("consumer_lag", in: lag.body).first?.labels.contains(#"group_id="scripted-consumer""#)
+                == true)
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
     }
@@ -143,10 +149,13 @@ import Testing
             "RACECAR_PIDFILE": pidfile,
         ])
         let endpoint = try await Endpoint(of: host)
-        let caughtUp = try await endpoint.waitForStatus("the first commit") { $0.partition("events", 0)?.committed == 20 }
+        let caughtUp = try await endpoint.waitForStatus("the first commit") {
+            $0.partition("events", 0)?.committed == 20
+        }
         #expect(caughtUp.partition("events", 0)?.highWatermark == 20)
         #expect(caughtUp.partition("events", 0)?.lag == 0)
-        #expect(caughtUp.plugin.path == TestPaths.plugin("ScriptedTestConsumers") && caughtUp.plugin.abiVersion == "1.2")
+        #expect(
+            caughtUp.plugin.path == TestPaths.plugin("ScriptedTestConsumers") && caughtUp.plugin.abiVersion == "1.2")
 
         try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 10, startingAt: 20)
         try await host.waitFor("the consumer to block") { $0.has("blocking events/0@20") }
@@ -165,7 +174,8 @@ import Testing
         #expect(statusRow(byURL.stdout, host: host) == ["20", "30", "10"], "\(byURL.stdout)")
         var byPidfile = ""
         let shown = try await eventually(timeout: .seconds(10)) {
-            byPidfile = (try? await HostProcess.run(["status", "--pidfile", pidfile], executable: TestPaths.racecarctl))?
+            byPidfile =
+                (try? await HostProcess.run(["status", "--pidfile", pidfile], executable: TestPaths.racecarctl))?
                 .stdout ?? ""
             return statusRow(byPidfile, host: host) == ["20", "30", "10"]
         }
@@ -264,7 +274,9 @@ import Testing
         let supervisor = try start(["RACECAR_PARALLEL_WORKERS": "2"])
         let endpoint = try await Endpoint(of: supervisor)
         let answer = try await endpoint.waitFor("both workers assigned", "/status") { _, body in
-            guard let status = try? StatusCoding.decode(SupervisorStatus.self, from: Data(body.utf8)) else { return false }
+            guard let status = try? StatusCoding.decode(SupervisorStatus.self, from: Data(body.utf8)) else {
+                return false
+            }
             let hosts = status.workers.compactMap(\.host)
             return hosts.count == 2 && hosts.allSatisfy { $0.membership == .assigned }
                 && hosts.flatMap(\.partitions).count == 2
@@ -277,9 +289,10 @@ import Testing
         let metrics = try await endpoint.waitFor("every message counted", "/metrics") { _, text in
             prometheusSamples("consumer_messages", in: text).map(\.value).reduce(0, +) == 6
         }.body
-        let workers = Set(prometheusSamples("consumer_messages", in: metrics).compactMap { sample in
-            ["0", "1"].first { sample.labels.contains(#"worker="\#($0)""#) }
-        })
+        let workers = Set(
+            prometheusSamples("consumer_messages", in: metrics).compactMap { sample in
+                ["0", "1"].first { sample.labels.contains(#"worker="\#($0)""#) }
+            })
         #expect(workers == ["0", "1"], "\(metrics)")
         #expect(metrics.components(separatedBy: "# TYPE consumer_messages counter").count == 2, "one TYPE line")
 
@@ -292,7 +305,8 @@ import Testing
         }
         let text = try await HostProcess.run(["status", "--url", endpoint.url], executable: TestPaths.racecarctl)
         #expect(text.status == 0, "\(text.stderr)")
-        #expect(text.stdout.contains("worker 0: ScriptedConsumer") && text.stdout.contains("worker 1: ScriptedConsumer"))
+        #expect(
+            text.stdout.contains("worker 0: ScriptedConsumer") && text.stdout.contains("worker 1: ScriptedConsumer"))
         #expect(text.stdout.contains("manual"), "\(text.stdout)")
         supervisor.send(SIGTERM)
         #expect(try await supervisor.waitForExit() == 0)

@@ -9,7 +9,9 @@ struct Endpoint {
 
     /// The endpoint of `host` (or its supervisor), once it logged the address it listens on.
     init(of host: HostProcess) async throws {
-        try await host.waitForStderr("the HTTP endpoint to listen") { $0.contains("HTTP endpoint listening on http://") }
+        try await host.waitForStderr("the HTTP endpoint to listen") {
+            $0.contains("HTTP endpoint listening on http://")
+        }
         let log = host.stderr
         let start = try #require(log.range(of: "HTTP endpoint listening on ")).upperBound
         url = String(log[start...].prefix { !$0.isWhitespace })
@@ -47,7 +49,9 @@ struct Endpoint {
             if condition(last.status, last.body) { return last }
             try await Task.sleep(for: .milliseconds(100))
         }
-        Issue.record("timed out waiting for \(what); \(path) answered \(last.status) \(last.body)", sourceLocation: sourceLocation)
+        Issue.record(
+            "timed out waiting for \(what); \(path) answered \(last.status) \(last.body)",
+            sourceLocation: sourceLocation)
         throw TimedOut()
     }
 
