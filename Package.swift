@@ -26,8 +26,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        // The HTTP endpoint: FlyingFox added 8 s to a first build and 12 MB of RSS where
-        // swift-nio's HTTP added 46 s and hummingbird 198 s (README, Operations endpoint).
+        // The HTTP endpoint: FlyingFox added 8 s to a first debug build where swift-nio's HTTP
+        // added 46 s and hummingbird 198 s, and under 2 MB to the host's RSS (README, The HTTP
+        // endpoint).
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
