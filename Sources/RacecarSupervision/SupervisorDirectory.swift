@@ -54,10 +54,12 @@ package struct SupervisorDirectory: Sendable {
         for slot in 0..<slots { try resetCallSlot(slot: slot, instances: instances) }
     }
 
-    /// Creates the folder of a host that runs its consumer itself, for its ``hostStatusFile``.
+    /// Creates the folder of a host that runs its consumer itself, for its ``hostStatusFile``
+    /// (and removes those of hosts and supervisors that were killed).
     ///
     /// - Throws: ``SupervisorError/unusableDirectory(path:reason:)``.
     package func createForSingleHost() throws(SupervisorError) {
+        Self.removeAbandoned()
         remove()
         guard mkdir(path, 0o755) == 0 else {
             throw .unusableDirectory(path: path, reason: String(cString: strerror(errno)))
