@@ -50,11 +50,18 @@ package struct EndpointServer: Service {
                     }
                 }
                 group.addTask {
-                    try await server.waitUntilListening(timeout: 30)
-                    let bound = await server.listeningAddress
-                    logger.info("HTTP endpoint listening on http://\(Self.describe(bound) ?? "\(host):\(port)")")
+                    // Only to log the address (port 0 picks one); cancelled if the server fails.
+                    while true {
+                        if let bound = await server.listeningAddress {
+                            return logger.info(
+                                "HTTP endpoint listening on http://\(Self.describe(bound) ?? "\(host):\(port)")")
+                        }
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
                 }
-                try await group.waitForAll()
+                // The server's failure ends the group at once, cancelling the logging task.
+                try await group.next()
+                try await group.next()
             }
         } onGracefulShutdown: {
             Task { await server.stop(timeout: 1) }

@@ -52,8 +52,11 @@ struct HostEndpoint {
                 let source = HostEndpointSource(
                     board: operations.board, limits: HealthLimits(config), prometheus: prometheus, post: post)
                 let routes = EndpointRoutes(source: source, token: config.httpControlToken)
+                // A listener that fails stops the consumer gracefully, and the host exits with its error.
                 services.append(
-                    .init(service: EndpointServer(host: config.httpHost, port: port, routes: routes, logger: logger)))
+                    .init(
+                        service: EndpointServer(host: config.httpHost, port: port, routes: routes, logger: logger),
+                        failureTerminationBehavior: .gracefullyShutdownGroup))
             }
         }
         services.append(

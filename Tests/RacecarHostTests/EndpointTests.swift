@@ -223,8 +223,7 @@ import Testing
         let resume = try await endpoint.send("POST", "/control/resume", token: Self.token, body: pause)
         #expect(resume.status == 202, "\(resume)")
         try await host.waitFor("the resumed partition") { $0.has("processed events/0@1 retries=0") }
-        let status = try await endpoint.status()
-        #expect(status.partition("events", 0)?.paused == false)
+        try await endpoint.waitForStatus("the pause lifted") { $0.partition("events", 0)?.paused == false }
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
     }
@@ -266,6 +265,25 @@ import Testing
         #expect(
             result.stderr.contains("`http_host` 0.0.0.0 (from env RACECAR_HTTP_HOST) is not a loopback address")
                 && result.stderr.contains("http_control_token"), "\(result.stderr)")
+    }
+
+    @Test func aPortInUseEndsTheHostWithOneLine() async throws {
+        try cluster.createTopic("events", partitions: 1)
+        let first = try start()
+        let taken = try await Endpoint(of: first)
+        let port = try #require(taken.url.split(separator: ":").last.map(String.init))
+        let second = try await HostProcess.run(
+            ["--plugin", TestPaths.plugin("ScriptedTestConsumers"), "ScriptedConsumer"],
+            environment: ["RACECAR_BROKERS": cluster.bootstrapServers, "RACECAR_HTTP_PORT": port])
+        #expect(second.status == 1)
+        let errors = second.stderr.split(separator: "\n").filter { $0.hasPrefix("racecar-host: error: ") }
+        #expect(
+            errors == [
+                "racecar-host: error: the HTTP endpoint cannot listen on 127.0.0.1:\(port): failed(type: \"Bind\", "
+                    + "errno: 98, message: \"Address already in use\") (check http_host and http_port)"
+            ], "\(second.stderr)")
+        first.send(SIGTERM)
+        #expect(try await first.waitForExit() == 0)
     }
 
     @Test func aSupervisorServesEveryWorkerStatusMetricsAndControl() async throws {
