@@ -4,12 +4,17 @@ import RacecarKafka
 
 extension ConsumerLoop {
     /// Applies the operator's control commands and, when due, publishes the status. Called on
-    /// each pass while the chunk is empty, so a manual pause takes effect before the next poll.
-    func reportAndControl() {
+    /// each pass while the chunk is empty, so a manual pause takes effect before the next poll,
+    /// and once as shutdown begins (`stopping`), to publish that at once.
+    func reportAndControl(stopping: Bool = false) {
         guard let reporter else { return }
-        for command in reporter.controls.drain() { apply(command, reporter) }
         let now = runtime.clock.now()
-        guard reporter.isDue(now) else { return }
+        if stopping {
+            reporter.membershipChanged(to: .stopping)
+        } else {
+            for command in reporter.controls.drain() { apply(command, reporter) }
+            guard reporter.isDue(now) else { return }
+        }
         let clockNow = now
         let wallNow = wallClockSeconds()
         reporter.publish(

@@ -246,6 +246,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
     private func shutDown() {
         logger.info("\(consumer.name) stopping")
         isStopping = true
+        if reporter != nil { reportAndControl(stopping: true) }
         liveness?.remove()
         chunk.destroyAll()
         threads.forEach { $0.stop() }

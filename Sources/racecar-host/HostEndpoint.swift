@@ -23,7 +23,10 @@ struct HostEndpoint {
     /// The folder this process created for its status, removed by ``finish()``.
     private let ownFolder: SupervisorDirectory?
 
-    init(config: RacecarConfig, worker: SupervisedWorker?, logger: Logger) throws(UserError) {
+    /// - Parameter reload: What `POST /control/reload` runs; without one it answers 501.
+    init(
+        config: RacecarConfig, worker: SupervisedWorker?, logger: Logger, reload: EndpointRoutes.Reload? = nil
+    ) throws(UserError) {
         let operations = RuntimeOperations(workerSlot: worker?.identity.slot)
         let prometheus = config.httpPort != nil ? PrometheusExposition() : nil
         let post: @Sendable (ControlRequest) -> Void = { [controls = operations.controls] request in
@@ -51,7 +54,7 @@ struct HostEndpoint {
             if let port = config.httpPort, let prometheus {
                 let source = HostEndpointSource(
                     board: operations.board, limits: HealthLimits(config), prometheus: prometheus, post: post)
-                let routes = EndpointRoutes(source: source, token: config.httpControlToken)
+                let routes = EndpointRoutes(source: source, token: config.httpControlToken, reload: reload)
                 // A listener that fails stops the consumer gracefully, and the host exits with its error.
                 services.append(
                     .init(

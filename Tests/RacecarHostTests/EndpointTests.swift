@@ -231,7 +231,8 @@ import Testing
     @Test func aManualPauseOutlivesAFailurePause() async throws {
         try cluster.createTopic("events", partitions: 1)
         try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 2)
-        let host = try start(["SCRIPTED_FAIL": "events/0@1", "RACECAR_PAUSE_TIMEOUT": "1"])
+        // Long enough a failure pause for the test to see it and pause the partition meanwhile.
+        let host = try start(["SCRIPTED_FAIL": "events/0@1", "RACECAR_PAUSE_TIMEOUT": "5"])
         let endpoint = try await Endpoint(of: host)
         try await host.waitFor("the failure") { $0.has("failed events/0@1 retries=0") }
         let paused = try await endpoint.waitForStatus("the failure pause") {
