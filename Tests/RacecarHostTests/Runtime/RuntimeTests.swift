@@ -1,5 +1,6 @@
 import Foundation
 import RacecarConfiguration
+import RacecarInstrumentation
 import RacecarKafka
 import Testing
 
@@ -255,6 +256,12 @@ import Testing
         }
         assignAndPoll(loop, messages: 3)
         #expect(events(after: "error events/0@1").suffix(2) == ["pause events/0", "seek events/0@1"])
+        clock.advance(by: StatusReporter.interval)
+        _ = loop.runOnce()
+        let failed = try #require(operations.board.current?.partitions.first)
+        #expect(failed.pauseReason == .failure)
+        let until = try #require(failed.pausedUntil) - wallClockSeconds()
+        #expect(until > 1.5 && until <= 1.75, "the failure pause ends 2 s after the failure: in \(until) s")
         operations.controls.post(.pause(Self.events0))
         EventLog.reset()
         _ = loop.runOnce()

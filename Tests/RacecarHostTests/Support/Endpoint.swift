@@ -20,8 +20,17 @@ struct Endpoint {
     func send(_ method: String, _ path: String, token: String? = nil, body: String = "") async throws
         -> (status: Int, body: String)
     {
-        let response = try await EndpointClient.send(method, path, to: url, token: token, body: Data(body.utf8))
-        return (response.status, String(decoding: response.body, as: UTF8.self))
+        // A test process busy with many suites can miss the client's connect timeout: try again.
+        var attempt = 1
+        while true {
+            do {
+                let response = try await EndpointClient.send(method, path, to: url, token: token, body: Data(body.utf8))
+                return (response.status, String(decoding: response.body, as: UTF8.self))
+            } catch  where attempt < 4 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
     }
 
     func get(_ path: String) async throws -> (status: Int, body: String) { try await send("GET", path) }
