@@ -35,7 +35,9 @@ extension ConsumerLoop {
             guard reporter.pauseManually(partition) else { return }
             let assigned = ownership.isAssigned(partition)
             logger.info("pausing \(partition) until it is resumed (manual)\(assigned ? "" : "; not assigned here now")")
-            if assigned { pauseHere(partition) }
+            // librdkafka drops what it fetched for a paused partition and resumes after the last
+            // message polled, as for the pauses of flow control: no seek needed.
+            if assigned { client.pause(partition) }
         case .resume(let partition):
             guard reporter.resumeManually(partition) else { return }
             logger.info("resuming \(partition) (manual pause lifted)")
@@ -46,18 +48,11 @@ extension ConsumerLoop {
         }
     }
 
-    /// Pauses `partition` and moves it back to the position the loop reached, so that nothing
-    /// fetched before the pause reaches the plugin after it.
-    private func pauseHere(_ partition: TopicPartition) {
-        client.pause(partition)
-        if let position = client.offsets(of: [partition]).first?.position { client.seek(partition, to: position) }
-    }
-
     /// Records that the group gave this member its assignment, and pauses again the newly
     /// assigned partitions that an operator paused: a manual pause outlives rebalances.
     func noteAssigned(_ partitions: [TopicPartition]) {
         guard let reporter else { return }
         reporter.membershipChanged(to: .assigned)
-        for partition in partitions where reporter.isManuallyPaused(partition) { pauseHere(partition) }
+        for partition in partitions where reporter.isManuallyPaused(partition) { client.pause(partition) }
     }
 }

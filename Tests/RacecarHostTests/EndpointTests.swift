@@ -215,7 +215,10 @@ import Testing
         #expect(reload.status == 501, "\(reload)")
 
         #expect(try await endpoint.send("POST", "/control/pause", token: Self.token, body: pause).status == 202)
-        try await endpoint.waitForStatus("the manual pause") { $0.partition("events", 0)?.pauseReason == .manual }
+        let paused = try await endpoint.waitForStatus("the manual pause") {
+            $0.partition("events", 0)?.pauseReason == .manual
+        }
+        #expect(paused.partition("events", 0)?.position == 1, "the position stays known while paused")
         try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 1, startingAt: 1)
         let flowing = try await host.waitFor("the other partition") { $0.has("processed events/1@1 retries=0") }
         #expect(!flowing.has("processed events/0@1 retries=0"), "the paused partition waits")
