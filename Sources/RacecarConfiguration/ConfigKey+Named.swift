@@ -20,6 +20,8 @@ extension ConfigKey {
     package static let producer = named("producer")
     package static let logfile = named("logfile")
     package static let datadogHost = named("datadog_host")
+    package static let httpHost = named("http_host")
+    package static let httpPort = named("http_port")
 
     private static func named(_ name: String) -> ConfigKey {
         guard let key = byName[name] else { preconditionFailure("ConfigKey.all has no key \(name)") }

@@ -347,6 +347,11 @@ package struct ConfigKey: @unchecked Sendable {
         boolean("liveness_probe_enabled", \.livenessProbeEnabled),
         string("liveness_probe_file_path", \.livenessProbeFilePath),
         seconds("liveness_probe_max_interval", \.livenessProbeMaxInterval),
+        seconds("liveness_probe_max_call_duration", \.livenessProbeMaxCallDuration).onReload(.restart),
+        seconds("readiness_probe_max_join_duration", \.readinessProbeMaxJoinDuration).onReload(.restart),
+        optionalInteger("http_port", \.httpPort, minimum: 0, maximum: 65535).onReload(.restart),
+        string("http_host", \.httpHost).onReload(.restart),
+        optionalString("http_control_token", \.httpControlToken).secret().onReload(.restart),
     ]
 
     package static let byName: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })

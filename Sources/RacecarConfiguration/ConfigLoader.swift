@@ -397,6 +397,12 @@ package struct ConfigLoader {
         if let deadLetterTopic = config.deadLetterTopic, config.subscribesTo.contains(deadLetterTopic) {
             throw .conflict("`dead_letter_topic` \(deadLetterTopic) is one of the topics the consumer subscribes to")
         }
+        if config.httpPort != nil, config.httpControlToken == nil, !RacecarConfig.isLoopback(config.httpHost) {
+            throw .conflict(
+                "`http_host` \(config.httpHost) (from \(config.sources[.httpHost])) is not a loopback address: "
+                    + "set `http_control_token` (RACECAR_HTTP_CONTROL_TOKEN) before serving the HTTP endpoint beyond "
+                    + "this machine, or bind it to 127.0.0.1")
+        }
         if requireSubscriptions, config.subscribesTo.isEmpty {
             throw .conflict(
                 "the consumer subscribes to no topics: set `subscribes_to` in racecar.yml or RACECAR_SUBSCRIBES_TO")

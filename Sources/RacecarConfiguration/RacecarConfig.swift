@@ -109,6 +109,16 @@ package struct RacecarConfig: Sendable {
     package var livenessProbeEnabled = false
     package var livenessProbeFilePath = "/tmp/racecar-liveness"
     package var livenessProbeMaxInterval: Duration = .seconds(5)
+    /// How long one call into the plugin may run before `/health/live` fails.
+    package var livenessProbeMaxCallDuration: Duration = .seconds(300)
+    /// How long the host may go without an assignment, once it first had one, before
+    /// `/health/ready` fails.
+    package var readinessProbeMaxJoinDuration: Duration = .seconds(60)
+    /// The HTTP endpoint's port (0: any free port); `nil` turns the endpoint off.
+    package var httpPort: Int?
+    package var httpHost = "127.0.0.1"
+    /// The bearer token the endpoint's control requests need; `nil` turns control off.
+    package var httpControlToken: String?
 
     package init() {}
 

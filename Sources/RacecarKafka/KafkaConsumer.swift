@@ -29,7 +29,7 @@ package final class KafkaConsumer: @unchecked Sendable {
     package weak var rebalanceListener: RebalanceListener?
     private var topicHandles: [OpaquePointer] = []
     /// Reached by librdkafka's callbacks; lives until the handle is destroyed in deinit.
-    private let callbacks = CallbackBox()
+    let callbacks = CallbackBox()
     private var isClosed = false
 
     package init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
@@ -49,7 +49,10 @@ package final class KafkaConsumer: @unchecked Sendable {
                 return 0
             }
         }
-        rd_kafka_conf_set_offset_commit_cb(conf) { rk, error, _, _ in
+        rd_kafka_conf_set_offset_commit_cb(conf) { rk, error, offsets, opaque in
+            if let offsets, let opaque {
+                recordCommitted(Unmanaged<CallbackBox>.fromOpaque(opaque).takeUnretainedValue(), offsets)
+            }
             guard error != RD_KAFKA_RESP_ERR_NO_ERROR, error != RD_KAFKA_RESP_ERR__NO_OFFSET else { return }
             callbackLogger(rk)?.warning("offset commit failed: \(KafkaError.message(error))")
         }
@@ -259,6 +262,8 @@ final class CallbackBox: @unchecked Sendable {
     var logger: Logger?
     /// While set, librdkafka's log lines and error events are dropped.
     let isQuiet = Atomic<Bool>(false)
+    /// The last offset committed per partition, from the commit callback.
+    let committed = Mutex<[TopicPartition: Int64]>([:])
 }
 
 private func callbackLogger(_ rk: OpaquePointer?) -> Logger? {

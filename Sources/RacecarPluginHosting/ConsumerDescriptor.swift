@@ -17,12 +17,21 @@ package struct ConsumerDescriptor: Sendable {
     /// Whether the consumer asks for headers when it needs them (RACECAR_HEADERS_ON_DEMAND)
     /// rather than finding them in every message.
     package let readsHeadersOnDemand: Bool
+    /// The library that offers the consumer, its plugin ABI version (`1.2`) and SDK version.
+    package let pluginPath: String
+    package let abiVersion: String
+    package let sdkVersion: String?
 
     /// The C descriptor and vtable, as the plugin laid them out, read to this host's size.
     nonisolated(unsafe) let raw: UnsafePointer<racecar_consumer_descriptor>
     let vtable: racecar_consumer_vtable
 
-    init(raw: UnsafePointer<racecar_consumer_descriptor>, pluginPath: String) throws(PluginLoadError) {
+    init(
+        raw: UnsafePointer<racecar_consumer_descriptor>, pluginPath: String, abiVersion: String, sdkVersion: String?
+    ) throws(PluginLoadError) {
+        self.pluginPath = pluginPath
+        self.abiVersion = abiVersion
+        self.sdkVersion = sdkVersion
         let descriptor = readExtensible(raw)
         guard let namePointer = descriptor.name else {
             throw .invalidDescriptor(path: pluginPath, reason: "a consumer has no name")

@@ -22,6 +22,8 @@ package final class PluginInstance: @unchecked Sendable {
     /// Where each call is recorded for a supervisor to read after a crash; `nil` unless the
     /// host runs as a supervised worker.
     private let recorder: InFlightCallRecorder?
+    /// Counts calls, for the liveness check of calls that run too long.
+    package let activity = CallActivity()
     #if DEBUG
         private let callerCheck = SingleCallerCheck()
     #endif
@@ -185,6 +187,7 @@ package final class PluginInstance: @unchecked Sendable {
 
     @inline(__always)
     private func enterCall() {
+        activity.step()
         #if DEBUG
             callerCheck.enter(consumer.name)
         #endif
@@ -192,6 +195,7 @@ package final class PluginInstance: @unchecked Sendable {
 
     @inline(__always)
     private func leaveCall() {
+        activity.step()
         #if DEBUG
             callerCheck.leave()
         #endif

@@ -83,7 +83,10 @@ package enum PluginLoader {
             guard let consumer = descriptor.consumers?[index] else {
                 throw .invalidDescriptor(path: path, reason: "consumer #\(index) is null")
             }
-            consumers.append(try ConsumerDescriptor(raw: consumer, pluginPath: path))
+            consumers.append(
+                try ConsumerDescriptor(
+                    raw: consumer, pluginPath: path, abiVersion: "\(descriptor.abi_major).\(descriptor.abi_minor)",
+                    sdkVersion: descriptor.sdk_version.map { String(cString: $0) }))
         }
         let plugin = LoadedPlugin(
             path: path,

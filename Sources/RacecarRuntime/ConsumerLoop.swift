@@ -22,20 +22,22 @@ package final class ConsumerLoop<Client: KafkaClient> {
     private var config: RacecarConfig
     private let groupID: String
     private let topics: [TopicSubscription]
-    private let client: Client
-    private let runtime: RuntimeContext
-    private let logger: Logger
+    let client: Client
+    let runtime: RuntimeContext
+    let logger: Logger
     private let crashedPositionsPath: String?
     /// Where new versions of the consumer arrive, when it can be swapped live.
     private let swaps: SwapMailbox?
-    private var workers: [InstanceWorker<Client>]
+    private(set) var workers: [InstanceWorker<Client>]
     /// One per worker when `concurrency` > 1; empty when the single worker runs inline.
-    private var threads: [WorkerThread<Client>]
+    private(set) var threads: [WorkerThread<Client>]
     private var committer: OffsetCommitter<Client>
     private var chunk: PolledChunk<Client.Message>
-    private var ownership: PartitionOwnership
-    private var flow: FlowControl
-    private var pauses = PauseSchedule()
+    var ownership: PartitionOwnership
+    var flow: FlowControl
+    var pauses = PauseSchedule()
+    /// The status and control of the operations endpoint, when the host serves one.
+    var reporter: StatusReporter?
     private var liveness: LivenessProbe?
     private var fatalFailure: String?
     /// Set once shutdown began: the plugin hears of no more rebalances after its teardown.
@@ -57,6 +59,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
         clock: RuntimeClock = .continuous,
         crashedPositionsPath: String? = nil,
         swaps: SwapMailbox? = nil,
+        operations: RuntimeOperations? = nil,
         logger: Logger
     ) throws(RuntimeError) {
         self.consumer = consumer
@@ -69,7 +72,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
         topics = config.topicSubscriptions(compiled: consumer.subscriptions)
         runtime = RuntimeContext(
             stop: stop, inbox: WorkerInbox(), clock: clock,
-            metrics: config.datadogEnabled ? ConsumerMetrics(consumer: consumer.name, groupID: groupID) : nil)
+            metrics: config.metricsEnabled ? ConsumerMetrics(consumer: consumer.name, groupID: groupID) : nil)
         committer = OffsetCommitter(client: client, config: config, clock: clock, logger: logger)
         chunk = PolledChunk(capacity: config.fetchMessages)
         ownership = PartitionOwnership(instanceCount: config.concurrency)
@@ -85,6 +88,9 @@ package final class ConsumerLoop<Client: KafkaClient> {
             throw .createFailed(error)
         }
         threads = config.concurrency > 1 ? workers.map(WorkerThread.init) : []
+        reporter = operations.map {
+            StatusReporter(operations: $0, consumer: consumer, config: config, instances: workers.count)
+        }
         client.rebalanceListener = self
     }
 
@@ -159,6 +165,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
         liveness?.touch()
         applyWorkerEvents()
         resumeDuePartitions()
+        if reporter != nil { reportAndControl() }
         pollChunk()
         if !chunk.isEmpty { dispatchChunk() }
         applyWorkerEvents()
@@ -254,6 +261,10 @@ package final class ConsumerLoop<Client: KafkaClient> {
     private func resumeDuePartitions() {
         if !pauses.isEmpty {
             for partition in pauses.takeDue(at: runtime.clock.now()) where !flow.isPaused(partition) {
+                if reporter?.isManuallyPaused(partition) == true {
+                    logger.info("\(partition): failure pause over; it stays paused until it is resumed (manual)")
+                    continue
+                }
                 logger.info("resuming \(partition)")
                 client.resume(partition)
             }
@@ -263,7 +274,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
             guard let owner = ownership.owner(of: partition),
                 flow.mayResume(partition, queued: threads[owner].queuedCount(id))
             else { continue }
-            if !pauses.isPaused(partition) {
+            if !pauses.isPaused(partition), reporter?.isManuallyPaused(partition) != true {
                 logger.debug("\(partition): instance \(owner) caught up, resuming")
                 client.resume(partition)
             }
@@ -354,6 +365,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
         liveness =
             config.livenessProbeEnabled
             ? LivenessProbe(path: config.livenessProbeFilePath, maxInterval: config.livenessProbeMaxInterval) : nil
+        reporter?.swapped(to: consumer, instances: workers.count)
         let assigned = ownership.partitions
         ownership = PartitionOwnership(instanceCount: config.concurrency)
         threads = config.concurrency > 1 ? workers.map(WorkerThread.init) : []
@@ -368,6 +380,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
     private func shutDown() {
         logger.info("\(consumer.name) stopping")
         isStopping = true
+        if reporter != nil { reportAndControl(stopping: true) }
         liveness?.remove()
         chunk.destroyAll()
         threads.forEach { $0.stop() }
@@ -394,6 +407,7 @@ extension ConsumerLoop: RebalanceListener {
     package func partitionsAssigned(_ partitions: [TopicPartition]) {
         let byOwner = ownership.assign(partitions)
         runtime.metrics?.assigned(ownership.count)
+        if reporter != nil { noteAssigned(partitions) }
         guard !isStopping else { return }
         for (index, assigned) in byOwner.enumerated() where !assigned.isEmpty {
             onWorker(index) { $0.partitionsAssigned(assigned) }
@@ -414,7 +428,9 @@ extension ConsumerLoop: RebalanceListener {
             // librdkafka keeps an application pause across a rebalance: lift it, or the
             // partition would stay paused if it came back to this member.
             let wasPaused = pauses.lift(partition)
-            if flow.forget(partition) || wasPaused { client.resume(partition) }
+            if flow.forget(partition) || wasPaused || reporter?.isManuallyPaused(partition) == true {
+                client.resume(partition)
+            }
         }
         // Messages polled into the current chunk before the revocation belong to the new owner,
         // which resumes from the committed offset; the rest of the chunk is still ours.
@@ -424,6 +440,7 @@ extension ConsumerLoop: RebalanceListener {
         // 3. Tell the plugin; the client unassigns once this returns.
         let byOwner = ownership.revoke(partitions)
         runtime.metrics?.assigned(ownership.count)
+        if ownership.count == 0 { reporter?.membershipChanged(to: .rebalancing) }
         guard !isStopping else { return }
         for (index, revokedOfOwner) in byOwner.enumerated() where !revokedOfOwner.isEmpty {
             onWorker(index) { $0.partitionsRevoked(revokedOfOwner) }

@@ -22,7 +22,8 @@ package enum ConsumerRuntime {
     ///   - consuming: Called each time the consumer has subscribed and polls.
     package static func run(
         consumer: ConsumerDescriptor, config: RacecarConfig, stop: StopRequest, logger: Logger,
-        crashedPositionsPath: String? = nil, swaps: SwapMailbox? = nil, consuming: @escaping () -> Void = {}
+        crashedPositionsPath: String? = nil, swaps: SwapMailbox? = nil, operations: RuntimeOperations? = nil,
+        consuming: @escaping () -> Void = {}
     ) throws(RuntimeError) {
         var running = (consumer: consumer, config: config)
         var restart: ClientRestart?
@@ -32,7 +33,7 @@ package enum ConsumerRuntime {
             do {
                 loop = try makeLoop(
                     consumer: next.consumer, config: next.config, stop: stop, logger: logger,
-                    crashedPositionsPath: crashedPositionsPath, swaps: swaps)
+                    crashedPositionsPath: crashedPositionsPath, swaps: swaps, operations: operations)
             } catch {
                 guard let failed = restart else { throw error }
                 // The previous version ran on its own client before: it runs again.
@@ -67,7 +68,7 @@ package enum ConsumerRuntime {
     /// A client and a loop over it; `nil` when a stop came before a broker answered.
     private static func makeLoop(
         consumer: ConsumerDescriptor, config: RacecarConfig, stop: StopRequest, logger: Logger,
-        crashedPositionsPath: String?, swaps: SwapMailbox?
+        crashedPositionsPath: String?, swaps: SwapMailbox?, operations: RuntimeOperations?
     ) throws(RuntimeError) -> ConsumerLoop<LibrdkafkaClient>? {
         let groupID = config.effectiveGroupID(consumer: consumer.name)
         var logger = logger
@@ -87,7 +88,7 @@ package enum ConsumerRuntime {
         do {
             return try ConsumerLoop(
                 consumer: consumer, config: config, client: client, stop: stop,
-                crashedPositionsPath: crashedPositionsPath, swaps: swaps, logger: logger)
+                crashedPositionsPath: crashedPositionsPath, swaps: swaps, operations: operations, logger: logger)
         } catch {
             client.close()
             throw error

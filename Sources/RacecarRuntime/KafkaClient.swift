@@ -74,4 +74,18 @@ package protocol KafkaClient: AnyObject, Sendable {
     ) throws(KafkaError)
     /// Waits until everything produced so far is acknowledged or failed.
     func flush() throws(KafkaError)
+
+    /// Where each of `partitions` stands, from the client's local state (no broker request).
+    func offsets(of partitions: [TopicPartition]) -> [PartitionOffsets]
+    /// The member id the group coordinator gave the consumer; `nil` before it joined.
+    var memberID: String? { get }
+}
+
+extension KafkaClient {
+    /// A client that keeps no such state reports nothing known.
+    package func offsets(of partitions: [TopicPartition]) -> [PartitionOffsets] {
+        partitions.map { PartitionOffsets(partition: $0, position: nil, committed: nil, highWatermark: nil) }
+    }
+
+    package var memberID: String? { nil }
 }

@@ -63,6 +63,8 @@ package final class LibrdkafkaClient: KafkaClient, @unchecked Sendable {
     package var hasFatalError: Bool { consumer.hasFatalError }
     package func fatalError() -> KafkaError? { consumer.fatalError() }
     package func close() { consumer.close() }
+    package func offsets(of partitions: [TopicPartition]) -> [PartitionOffsets] { consumer.offsets(of: partitions) }
+    package var memberID: String? { consumer.memberID }
 
     package func produce(
         _ message: OutgoingMessage, headers: some Collection<OutgoingMessage.Header>, tracker: DeliveryTracker

@@ -19,8 +19,10 @@ struct PartitionOwnership {
     /// How many partitions are assigned.
     var count: Int { owners.count }
 
-    /// The assigned partitions.
-    var partitions: [TopicPartition] { Array(owners.keys) }
+    /// The assigned partitions, in topic and partition order.
+    var partitions: [TopicPartition] {
+        owners.keys.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+    }
 
     /// Whether `partition` is assigned (and so has an owner).
     func isAssigned(_ partition: TopicPartition) -> Bool { owners[partition] != nil }

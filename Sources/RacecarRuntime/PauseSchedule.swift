@@ -11,6 +11,9 @@ struct PauseSchedule {
 
     func isPaused(_ partition: TopicPartition) -> Bool { deadlines[partition] != nil }
 
+    /// When the pause of `partition` ends: `.some(nil)` at restart, `nil` when it has none.
+    func deadline(of partition: TopicPartition) -> ContinuousClock.Instant?? { deadlines[partition] }
+
     /// Pauses `partition` until `deadline` (`nil`: until restart).
     mutating func pause(_ partition: TopicPartition, until deadline: ContinuousClock.Instant?) {
         deadlines[partition] = .some(deadline)

@@ -1,3 +1,5 @@
+import RacecarOperations
+
 /// A reload of a supervisor's workers in progress: one worker swaps at a time, and the new
 /// version is watched for a minute after the last one; a worker that fails to swap, or
 /// `max_crashes` crashes of the new version within that minute, roll every worker back.
@@ -15,8 +17,9 @@ struct RollingReload {
         var since: ContinuousClock.Instant
     }
 
-    /// The `racecarctl reload` request this answers, if one asked.
+    /// The request this answers, if one asked, and where the answer goes.
     let requestID: String?
+    let replyTo: ReloadChannel?
     let target: CheckedPlugin
     let previous: CheckedPlugin
     /// Slots still to swap, in order.

@@ -371,25 +371,31 @@ package final class Supervisor {
     /// SIGHUP: checks the version asked for once, then starts swapping it in worker by worker.
     private func beginReload() {
         guard stop == nil else { return }
-        let request = reloads?.channel?.takeRequest()
+        // From racecarctl, through the pidfile's channel, or from the endpoint, through the folder's.
+        let fromPidfile = reloads?.channel?.takeRequest()
+        let fromEndpoint = fromPidfile == nil ? directory.reloadChannel.takeRequest() : nil
+        let request = fromPidfile ?? fromEndpoint
+        let replyTo = fromEndpoint != nil ? directory.reloadChannel : reloads?.channel
         guard let reloads, let running = plugin else {
-            return answer(request?.id, succeeded: false, "this supervisor cannot reload its workers")
+            return answer(request?.id, on: replyTo, succeeded: false, "this supervisor cannot reload its workers")
         }
         guard rollout == nil || rollout?.finishedAt != nil else {
-            return answer(request?.id, succeeded: false, "a reload is rolling already; try again once it finished")
+            return answer(
+                request?.id, on: replyTo, succeeded: false, "a reload is rolling already; try again once it finished")
         }
         logger.info("reloading \(consumer)\(request?.plugin.map { " from \($0)" } ?? ""): checking the new version")
         switch reloads.check(request?.plugin, running) {
         case .refused(let reason):
             let message = "reload refused, every worker of \(consumer) keeps running \(running.path): \(reason)"
             logger.error("\(message)")
-            answer(request?.id, succeeded: false, message)
+            answer(request?.id, on: replyTo, succeeded: false, message)
         case .passed(let target):
             logger.info("the new version of \(consumer) passed its check: swapping it into one worker after the other")
             previousPlugin = running
             plugin = target
             rollout = RollingReload(
-                requestID: request?.id, target: target, previous: running, pending: Array(slots.indices))
+                requestID: request?.id, replyTo: replyTo, target: target, previous: running,
+                pending: Array(slots.indices))
             publish()
         }
     }
@@ -446,7 +452,7 @@ package final class Supervisor {
             rollout.finishedAt = now
             let message = "reloaded \(consumer): every worker runs \(rollout.target.path)"
             logger.info("\(message)")
-            answer(rollout.requestID, succeeded: true, message)
+            answer(rollout.requestID, on: rollout.replyTo, succeeded: true, message)
             publish()
         }
         if rollout.isOver(at: now) { self.rollout = nil }
@@ -482,14 +488,16 @@ package final class Supervisor {
             kill(pid, SIGHUP)
         }
         if rollout.finishedAt == nil {
-            answer(rollout.requestID, succeeded: false, "reload of \(consumer) rolled back: \(reason)")
+            answer(
+                rollout.requestID, on: rollout.replyTo, succeeded: false, "reload of \(consumer) rolled back: \(reason)"
+            )
         }
         publish()
     }
 
-    /// Publishes a reload's outcome for `racecarctl reload`.
-    private func answer(_ requestID: String?, succeeded: Bool, _ message: String) {
+    /// Publishes a reload's outcome where it was asked for (racecarctl's or the endpoint's channel).
+    private func answer(_ requestID: String?, on channel: ReloadChannel?, succeeded: Bool, _ message: String) {
         if !succeeded { logger.error("\(message)") }
-        reloads?.channel?.publish(.init(id: requestID, succeeded: succeeded, message: message))
+        channel?.publish(.init(id: requestID, succeeded: succeeded, message: message))
     }
 }

@@ -6,7 +6,9 @@ import RacecarPluginHosting
 /// `/dev/shm/racecar-<supervisor pid>/` (in memory; `/tmp` where there is no `/dev/shm`).
 ///
 /// It holds `status.json` (``SupervisorStatus``) and one `worker-<slot>.call` file per slot, the
-/// slot in which a worker records the plugin call in flight (`RACECAR_WORKER_CALL_SLOT`). The
+/// slot in which a worker records the plugin call in flight (`RACECAR_WORKER_CALL_SLOT`), and
+/// each worker's `worker-<slot>.status.json` (``HostStatus``). A host without workers keeps
+/// only its `host.json` in the folder of its own pid. The
 /// supervisor removes it on exit; one left by a supervisor that was killed is removed by the
 /// next supervisor that starts.
 package struct SupervisorDirectory: Sendable {
@@ -23,8 +25,23 @@ package struct SupervisorDirectory: Sendable {
 
     /// The file in which worker `slot` records the plugin call in flight.
     package func callSlotFile(slot: Int) -> String { "\(path)/worker-\(slot).call" }
+    /// Where the supervisor's endpoint asks the supervisor to reload (`POST /control/reload`).
+    package var reloadChannel: ReloadChannel { ReloadChannel(prefix: "\(path)/supervisor") }
     /// Where the supervisor asks worker `slot` to reload, and reads how it went.
     package func reloadChannel(slot: Int) -> ReloadChannel { ReloadChannel(prefix: "\(path)/worker-\(slot)") }
+
+    /// What worker `slot` publishes about itself (``HostStatus``), rewritten every second.
+    package func workerStatusFile(slot: Int) -> String { "\(path)/worker-\(slot).status.json" }
+
+    /// Worker `slot`'s metrics in Prometheus text format, rewritten every second while the
+    /// supervisor serves the HTTP endpoint.
+    package func workerMetricsFile(slot: Int) -> String { "\(path)/worker-\(slot).metrics" }
+
+    /// The partitions an operator paused through the supervisor's endpoint, which every worker applies.
+    package var manualPausesFile: String { "\(path)/manual-pauses.json" }
+
+    /// What a host without `parallel_workers` publishes about itself, in the folder of its own pid.
+    package var hostStatusFile: String { "\(path)/host.json" }
 
     /// The positions that crashed workers (``CrashedPositions``), which every worker reads.
     package var crashedPositionsFile: String { "\(path)/crashed-positions.json" }
@@ -40,6 +57,18 @@ package struct SupervisorDirectory: Sendable {
             throw .unusableDirectory(path: path, reason: String(cString: strerror(errno)))
         }
         for slot in 0..<slots { try resetCallSlot(slot: slot, instances: instances) }
+    }
+
+    /// Creates the folder of a host that runs its consumer itself, for its ``hostStatusFile``
+    /// (and removes those of hosts and supervisors that were killed).
+    ///
+    /// - Throws: ``SupervisorError/unusableDirectory(path:reason:)``.
+    package func createForSingleHost() throws(SupervisorError) {
+        Self.removeAbandoned()
+        remove()
+        guard mkdir(path, 0o755) == 0 else {
+            throw .unusableDirectory(path: path, reason: String(cString: strerror(errno)))
+        }
     }
 
     /// Empties worker `slot`'s call slot, before a worker starts in it.

@@ -2,7 +2,8 @@ import Foundation
 
 extension SupervisorStatus {
     /// The status as `racecarctl status` prints it at time `now` (seconds since 1970): a line
-    /// about the supervisor, then a table with a row per worker slot.
+    /// about the supervisor, a table with a row per worker slot, then each running worker's
+    /// own status, when the reader filled it in.
     package func text(now: Double) -> String {
         var text =
             "supervisor \(supervisorPID) of \(consumer): \(state.rawValue), up \(Self.span(now - startedAt)), "
@@ -22,7 +23,18 @@ extension SupervisorStatus {
                     } ?? "-",
                 ]
             }
+        text += Self.table(rows)
+        for worker in workers {
+            guard let host = worker.host else { continue }
+            text += "\nworker \(worker.slot): " + host.text(now: now)
+        }
+        return text
+    }
+
+    /// `rows` as columns padded to their widest cell, the last column unpadded.
+    static func table(_ rows: [[String]]) -> String {
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        var text = ""
         for row in rows {
             let cells = row.indices.map { column in
                 column == row.count - 1

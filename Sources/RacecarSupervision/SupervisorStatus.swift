@@ -1,4 +1,5 @@
 import Foundation
+import RacecarInstrumentation
 
 /// What a supervisor publishes about its workers in ``SupervisorDirectory/statusFile``, for
 /// `racecarctl status`: JSON, rewritten atomically (a new file renamed over the old) on every
@@ -63,6 +64,9 @@ package struct SupervisorStatus: Codable, Sendable, Equatable {
         package var lastExit: Exit?
         /// When the slot's worker starts again, while it is ``State/restarting``.
         package var restartAt: Double?
+        /// What the running worker last published about its consumer; filled in by readers
+        /// (the endpoint, `racecarctl status`), never in the supervisor's own file.
+        package var host: HostStatus?
 
         package init(slot: Int, state: State) {
             self.slot = slot

@@ -47,6 +47,10 @@ enum ConfigTemplate {
           # Prefix of the consumer group ids derived from consumer names: prod.tap-dance-consumer.
           group_id_prefix: prod.
           log_level: info
+          # The HTTP endpoint for probes, Prometheus and status, on http_host (127.0.0.1; another
+          # address needs http_control_token, the bearer token of its pause and resume requests).
+          # http_port: 8080
+          # http_control_token: ${HTTP_CONTROL_TOKEN:-}
           # A section named after a consumer overrides its settings, here its topics and batch size.
           # TapDanceConsumer:
           #   subscribes_to: [tap_dance]

@@ -59,6 +59,11 @@ final class HostReloader: Sendable {
         }
     }
 
+    /// Reloads from the same path and waits for the outcome.
+    func reloadNow() -> (succeeded: Bool, message: String) {
+        queue.sync { reload(plugin: nil, checkedCopy: nil) }
+    }
+
     /// Removes the copies of loaded versions, at exit.
     func removeCopies() {
         copies.removeAll()

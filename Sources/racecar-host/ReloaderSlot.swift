@@ -17,4 +17,18 @@ final class ReloaderSlot: @unchecked Sendable {
         }
         reloader.request()
     }
+
+    /// Reloads and waits for the outcome (`POST /control/reload`), off the cooperative pool.
+    ///
+    /// - Throws: ``ReloadFailed`` with the line `racecarctl reload` would print.
+    func reloadNow() async throws -> String {
+        guard let reloader = lock.withLock({ self.reloader }) else {
+            throw ReloadFailed(description: "the consumer is not loaded yet")
+        }
+        let (succeeded, message) = await withCheckedContinuation { finished in
+            Thread.detachNewThread { finished.resume(returning: reloader.reloadNow()) }
+        }
+        guard succeeded else { throw ReloadFailed(description: message) }
+        return message
+    }
 }

@@ -78,6 +78,9 @@ struct RunCommand: ParsableCommand {
         signals.setShutdownTimeout(config.shutdownTimeout)
         let logger = Logger(label: "racecar")
         for warning in warnings { logger.warning("\(warning)") }
+        let endpoint = try HostEndpoint(
+            config: config, worker: worker, logger: logger, reload: { try await reloader.reloadNow() })
+        defer { endpoint.finish() }
 
         let swaps = SwapMailbox()
         let pidPath = config.pidfile ?? (config.daemonize ? PidFile.defaultPath(consumer: descriptor.name) : nil)
@@ -102,6 +105,7 @@ struct RunCommand: ParsableCommand {
                     try ConsumerRuntime.run(
                         consumer: descriptor, config: config, stop: stop, logger: logger,
                         crashedPositionsPath: worker?.crashedPositionsFile, swaps: swaps,
+                        operations: endpoint.operations,
                         consuming: {
                             startup?.ready()
                             worker?.reportConsuming()
@@ -110,12 +114,13 @@ struct RunCommand: ParsableCommand {
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup)
         ]
+        var metricsFactories: [any MetricsFactory] = []
         if config.datadogEnabled {
             do {
                 let factory = try DogStatsDMetricsFactory(
                     host: config.datadogHost, port: config.datadogPort, namespace: config.datadogNamespace,
                     tags: config.datadogTags)
-                MetricsSystem.bootstrap(factory)
+                metricsFactories.append(factory)
                 services.append(.init(service: MetricsFlushService(factory: factory)))
             } catch {
                 let source = config.sources[.datadogHost]
@@ -124,6 +129,9 @@ struct RunCommand: ParsableCommand {
                 )
             }
         }
+
+        endpoint.bootstrapMetrics(metricsFactories)
+        services += endpoint.services
 
         let pidFile = worker == nil ? try writePidFile(config, consumer: descriptor.name) : nil
         defer { pidFile?.remove() }
@@ -173,6 +181,9 @@ struct RunCommand: ParsableCommand {
         let supervisor = Supervisor(
             consumer: descriptor.name, config: config, signals: signals, startup: startup, logger: logger,
             reloads: reloads)
+        SupervisorEndpoint.start(
+            config: config, supervisorPID: getpid(), logger: logger,
+            reload: { try await SupervisorReloadRequest.send(toSupervisor: getpid()) })
         do {
             try supervisor.run()
         } catch {

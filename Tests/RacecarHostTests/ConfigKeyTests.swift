@@ -77,6 +77,11 @@ import Testing
         "liveness_probe_enabled": ("true", "true"),
         "liveness_probe_file_path": ("/tmp/alive", "/tmp/alive"),
         "liveness_probe_max_interval": ("9", "9"),
+        "liveness_probe_max_call_duration": ("120", "120"),
+        "readiness_probe_max_join_duration": ("45.5", "45.5"),
+        "http_port": ("9394", "9394"),
+        "http_host": ("10.1.2.3", "10.1.2.3"),
+        "http_control_token": ("control-secret", "[redacted]"),
     ]
 
     static let keyNames = ConfigKey.all.map(\.name)

@@ -13,7 +13,7 @@ import Yams
 
     // MARK: Kubernetes
 
-    @Test func kubernetesDeploymentProbesLivenessWithRacecarctl() throws {
+    @Test func kubernetesDeploymentProbesTheHTTPEndpointAndIsScrapedByPrometheus() throws {
         let text = try String(contentsOf: Self.deploy.appendingPathComponent("kubernetes.yml"), encoding: .utf8)
         let deployment = try YAMLDecoder().decode(Deployment.self, from: text)
         #expect(deployment.apiVersion == "apps/v1")
@@ -23,16 +23,24 @@ import Yams
         let container = containers[0]
         #expect(container.command.first == "racecar-host")
 
-        let probe = try #require(container.livenessProbe, "the container has a livenessProbe")
-        #expect(probe.exec?.command == ["racecarctl", "liveness-probe"])
-        let initialDelay = try #require(probe.initialDelaySeconds, "the probe waits for the host to start")
-        #expect(initialDelay > 0)
-        let period = try #require(probe.periodSeconds, "the probe says how often it runs")
-        #expect(period > 0)
+        let environment = Dictionary(container.env.map { ($0.name, $0) }) { first, _ in first }
+        let port = try #require(environment["RACECAR_HTTP_PORT"]?.value.flatMap { Int($0) }, "the env sets http_port")
+        let named = try #require(container.ports?.first { $0.containerPort == port }, "the container exposes it")
+        let live = try #require(container.livenessProbe?.httpGet, "the liveness probe is an HTTP GET")
+        let ready = try #require(container.readinessProbe?.httpGet, "the readiness probe is an HTTP GET")
+        #expect(live.path == "/health/live" && ready.path == "/health/ready")
+        #expect([live.port, ready.port].allSatisfy { $0 == named.name || $0 == String(port) })
+        #expect((container.livenessProbe?.periodSeconds ?? 0) > 0, "the probe says how often it runs")
 
-        let environment = Dictionary(container.env.map { ($0.name, $0.value) }) { first, _ in first }
-        let enabled = try #require(environment["RACECAR_LIVENESS_PROBE_ENABLED"], "the env enables the probe")
-        #expect(["true", "1"].contains(enabled.lowercased()))
+        // A non-loopback address needs the control token, or the host refuses to start (exit 78).
+        let host = try #require(environment["RACECAR_HTTP_HOST"]?.value)
+        #expect(!RacecarConfig.isLoopback(host), "the kubelet reaches the pod's address")
+        #expect(environment["RACECAR_HTTP_CONTROL_TOKEN"]?.valueFrom?.secretKeyRef != nil, "the token is a Secret")
+
+        let annotations = deployment.spec.template.metadata.annotations ?? [:]
+        #expect(annotations["prometheus.io/scrape"] == "true")
+        #expect(annotations["prometheus.io/port"] == String(port))
+        #expect(annotations["prometheus.io/path"] == "/metrics")
     }
 
     /// Kubernetes rejects an env `value` that YAML reads as a boolean or a number (`true`,
@@ -43,7 +51,7 @@ import Yams
         let container = try #require(root["spec"]?["template"]?["spec"]?["containers"]?[0])
         let env = try #require(container["env"]?.sequence)
         #expect(!env.isEmpty)
-        for variable in env {
+        for variable in env where variable["valueFrom"] == nil {
             let name = variable["name"]?.string ?? "?"
             let value = try #require(variable["value"], "\(name) has a value")
             #expect(value.tag.rawValue == Tag.Name.str.rawValue, "\(name)'s value is a YAML string, not \(value.tag)")
@@ -133,6 +141,11 @@ private struct Deployment: Decodable {
     }
 
     struct PodTemplate: Decodable {
+        struct Metadata: Decodable {
+            let annotations: [String: String]?
+        }
+
+        let metadata: Metadata
         let spec: PodSpec
     }
 
@@ -143,20 +156,39 @@ private struct Deployment: Decodable {
     struct Container: Decodable {
         let command: [String]
         let env: [EnvVar]
+        let ports: [Port]?
         let livenessProbe: Probe?
+        let readinessProbe: Probe?
+    }
+
+    struct Port: Decodable {
+        let name: String
+        let containerPort: Int
     }
 
     struct EnvVar: Decodable {
+        struct Source: Decodable {
+            struct SecretKey: Decodable {
+                let name: String
+                let key: String
+            }
+
+            let secretKeyRef: SecretKey?
+        }
+
         let name: String
-        let value: String
+        let value: String?
+        let valueFrom: Source?
     }
 
     struct Probe: Decodable {
-        struct Exec: Decodable {
-            let command: [String]
+        struct HTTPGet: Decodable {
+            let path: String
+            /// A port's name or number, as Kubernetes takes either.
+            let port: String
         }
 
-        let exec: Exec?
+        let httpGet: HTTPGet?
         let initialDelaySeconds: Int?
         let periodSeconds: Int?
     }

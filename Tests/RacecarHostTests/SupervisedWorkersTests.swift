@@ -208,7 +208,10 @@ import Testing
             lines.dropFirst().first?.split(separator: " ") == [
                 "slot", "pid", "state", "uptime", "restarts", "last", "exit",
             ])
-        let rows = lines.dropFirst(2).map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        // The slots' table, before each worker's own status.
+        let rows = lines.dropFirst(2).prefix { $0.first?.isNumber == true }.map {
+            $0.split(separator: " ", omittingEmptySubsequences: true)
+        }
         #expect(rows.count == 2, "\(lines)")
         let restartedPID = try #require(supervisor.supervisorStatus?.workers[0].pid)
         #expect(
@@ -231,20 +234,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: pidfile))
     }
 
-    @Test func racecarctlStatusOfASingleHostSaysItHasNoWorkers() async throws {
+    @Test func racecarctlStatusOfASingleHostPrintsItsPartitions() async throws {
         let cluster = try MockCluster()
         try cluster.createTopic("events", partitions: 1)
         let pidfile = path("single.pid")
         let host = try startScriptedHost(cluster: cluster, workingDirectory: directory, ["RACECAR_PIDFILE": pidfile])
-        try await host.waitForStderr("the host to consume") { $0.contains("ScriptedConsumer consuming events") }
-        let result = try await HostProcess.run(["status", "--pidfile", pidfile], executable: TestPaths.racecarctl)
-        #expect(result.status == 0)
-        #expect(
-            result.stdout
-                == "process \(host.pid) from \(pidfile) runs the consumer itself (no parallel_workers): it has no workers"
-        )
+        try await host.waitForStderr("the host to be assigned") { $0.contains("partitions assigned: events/0") }
+        var output = ""
+        let listed = try await eventually(timeout: .seconds(10)) {
+            output =
+                (try? await HostProcess.run(["status", "--pidfile", pidfile], executable: TestPaths.racecarctl))?
+                .stdout ?? ""
+            return output.split(separator: "\n").contains { $0.hasPrefix("events/0 ") }
+        }
+        #expect(listed, "\(output)")
+        #expect(output.hasPrefix("ScriptedConsumer (pid \(host.pid)) in group scripted-consumer"), "\(output)")
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
+        #expect(!FileManager.default.fileExists(atPath: SupervisorDirectory(supervisorPID: host.pid).path))
     }
 
     @Test func aDaemonizedSupervisorReturnsOnceEveryWorkerConsumesAndStopsWithRacecarctl() async throws {

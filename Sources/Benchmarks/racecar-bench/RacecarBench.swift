@@ -72,7 +72,7 @@ struct RacecarBench: ParsableCommand {
     @Option(
         name: .customLong("variant"),
         help: ArgumentHelp(
-            "Run only this variant (repeatable): raw-message, raw-batch, host-swift-process, host-swift-batch, host-c-process, sleep-cN for each --concurrency-level N, or concurrency for all the sleep-cN. (default: all)",
+            "Run only this variant (repeatable): raw-message, raw-batch, host-swift-process, host-swift-batch, host-endpoint-batch, host-c-process, host-supervised-batch, sleep-cN for each --concurrency-level N, or concurrency for all the sleep-cN. (default: all)",
             valueName: "id"))
     var onlyVariants: [String] = []
 

@@ -11,8 +11,9 @@ struct Variant {
         case raw(mode: String)
         /// racecar-host running `consumer` from `plugin` (a library file name) with
         /// `concurrency` instances, in worker processes of a supervisor when `parallelWorkers`
-        /// is set.
-        case host(plugin: String, consumer: String, concurrency: Int, parallelWorkers: Int? = nil)
+        /// is set, serving the HTTP endpoint on a free port when `endpoint` is set.
+        case host(
+            plugin: String, consumer: String, concurrency: Int, parallelWorkers: Int? = nil, endpoint: Bool = false)
     }
 
     /// Short name, used for group ids and the chart.
@@ -29,7 +30,7 @@ struct Variant {
 
     /// How many consumer instances the process runs, so how many teardown lines it prints.
     var instances: Int {
-        if case .host(_, _, let concurrency, let workers) = kind { return concurrency * (workers ?? 1) }
+        if case .host(_, _, let concurrency, let workers, _) = kind { return concurrency * (workers ?? 1) }
         return 1
     }
 
@@ -48,6 +49,11 @@ struct Variant {
             id: "host-swift-batch", title: "racecar-host + no-op Swift plugin, `process_batch`",
             chartLabel: "Swift plugin, process_batch\n(vs raw batches)", mode: "batch",
             kind: .host(plugin: "libNoopConsumer.so", consumer: "NoopBatchConsumer", concurrency: 1)),
+        Variant(
+            id: "host-endpoint-batch",
+            title: "racecar-host with the HTTP endpoint on (`http_port`) + no-op Swift plugin, `process_batch`",
+            chartLabel: "HTTP endpoint on, process_batch\n(vs raw batches)", mode: "batch",
+            kind: .host(plugin: "libNoopConsumer.so", consumer: "NoopBatchConsumer", concurrency: 1, endpoint: true)),
         Variant(
             id: "host-c-process", title: "racecar-host + no-op C plugin, `process`",
             chartLabel: "C plugin, process\n(vs raw per message)", mode: "message",
@@ -164,7 +170,7 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
         arguments =
             [settings.brokers, group, settings.topic, String(settings.messages), mode, String(commitMilliseconds)]
             + settings.kafkaProperties
-    case .host(let plugin, let consumer, let concurrency, let parallelWorkers):
+    case .host(let plugin, let consumer, let concurrency, let parallelWorkers, let endpoint):
         executable = settings.buildDirectory + "/racecar-host"
         arguments = ["--plugin", settings.buildDirectory + "/" + plugin, consumer]
         environment["RACECAR_BROKERS"] = settings.brokers
@@ -176,6 +182,8 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
         }
         // The worker's CPU time reaches the benchmark through the supervisor, which reaps it.
         if let parallelWorkers { environment["RACECAR_PARALLEL_WORKERS"] = String(parallelWorkers) }
+        // Port 0: a free one, so that runs never collide; /metrics is then fed on every call.
+        if endpoint { environment["RACECAR_HTTP_PORT"] = "0" }
         if !settings.kafkaProperties.isEmpty {
             environment["RACECAR_CONSUMER"] = settings.kafkaProperties.joined(separator: ",")
         }

@@ -10,7 +10,10 @@ import Synchronization
 /// - `SCRIPTED_SLOW`: `topic/partition@offset:milliseconds,...` extra time for some messages,
 ///   the first time each is processed (a message redelivered after an eviction would
 ///   otherwise get the host evicted again and again);
-/// - `SCRIPTED_OUTPUT_TOPIC`: ScriptedProducingConsumer's output topic (default `events-out`).
+/// - `SCRIPTED_OUTPUT_TOPIC`: ScriptedProducingConsumer's output topic (default `events-out`);
+/// - `SCRIPTED_BLOCK_AT` and `SCRIPTED_BLOCK_UNTIL`: processing position `topic/partition@offset`
+///   blocks (printing `blocking <position>`) until the file `SCRIPTED_BLOCK_UNTIL` exists, as a
+///   consumer stuck on a dead connection would.
 ///
 /// Each prints `processed <topic>/<partition>@<offset> retries=<n> by=<instance> at=<ms>` per
 /// message it finished and `failed ...` per failure, with the monotonic clock in milliseconds,
@@ -23,6 +26,8 @@ final class Script: @unchecked Sendable {
     let slow: [String: UInt32]
     /// Slow positions already slept on.
     private let sleptOn = Mutex<Set<String>>([])
+    /// The position that blocks, and the file whose appearance lets it go on.
+    let block: (position: String, until: String)?
     /// Identifies the instance in output lines, to check partitions stay with one instance.
     let instance: Int
     /// Set while a call is in progress: a second call meanwhile is a host bug.
@@ -41,6 +46,11 @@ final class Script: @unchecked Sendable {
                 guard parts.count == 2, let milliseconds = UInt32(parts[1]) else { return nil }
                 return (String(parts[0]), milliseconds * 1000)
             })
+        if let position = environment["SCRIPTED_BLOCK_AT"], let file = environment["SCRIPTED_BLOCK_UNTIL"] {
+            block = (position, file)
+        } else {
+            block = nil
+        }
         instance = Self.instances.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
@@ -61,6 +71,10 @@ final class Script: @unchecked Sendable {
         if sleepMicroseconds > 0 { usleep(sleepMicroseconds) }
         let position = "\(message.topic)/\(message.partition)@\(message.offset)"
         if let extra = slow[position], sleptOn.withLock({ $0.insert(position).inserted }) { usleep(extra) }
+        if let block, block.position == position, access(block.until, F_OK) != 0 {
+            emit("blocking \(position)")
+            while access(block.until, F_OK) != 0 { usleep(20_000) }
+        }
         if failures.contains(position), message.retriesCount < failTimes {
             emit("failed \(position) retries=\(message.retriesCount) by=\(instance)")
             throw ScriptedFailure(description: "scripted failure at \(position)")

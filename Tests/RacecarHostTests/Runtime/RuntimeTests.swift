@@ -1,5 +1,6 @@
 import Foundation
 import RacecarConfiguration
+import RacecarInstrumentation
 import RacecarKafka
 import Testing
 
@@ -20,7 +21,8 @@ import Testing
     /// The probe's consumer, with `failing` positions failing their first `times` attempts.
     func loop(
         _ consumer: String = "ProbeConsumer", failing: [String] = [], times: Int = 1,
-        crashed: CrashedPositions? = nil, configure: (inout RacecarConfig) -> Void = { _ in }
+        crashed: CrashedPositions? = nil, operations: RuntimeOperations? = nil,
+        configure: (inout RacecarConfig) -> Void = { _ in }
     ) throws -> ConsumerLoop<ScriptedKafka> {
         EventLog.reset()
         ScriptedKafka.destroyed.withLock { $0.removeAll() }
@@ -44,7 +46,8 @@ import Testing
         }
         return try ConsumerLoop(
             consumer: plugin.consumer(named: consumer), config: config, client: kafka, stop: stop,
-            clock: clock.runtimeClock, crashedPositionsPath: crashedPath, logger: .init(label: "runtime-tests"))
+            clock: clock.runtimeClock, crashedPositionsPath: crashedPath, operations: operations,
+            logger: .init(label: "runtime-tests"))
     }
 
     /// Puts `messages` in events/0, assigns it, and runs the two passes that take the
@@ -243,6 +246,55 @@ import Testing
         EventLog.reset()
         _ = loop.runOnce()
         #expect(EventLog.all == ["resume events/0", "batch events/0@3-5 retries=1", "store events/0@6"])
+    }
+
+    @Test func aManualPauseHoldsThroughAFailurePauseAndARebalanceUntilResumed() throws {
+        let operations = RuntimeOperations()
+        let loop = try loop(failing: ["events/0@1"], operations: operations) {
+            $0.pauseTimeout = .seconds(2)
+            $0.offsetCommitInterval = .seconds(3600)
+        }
+        assignAndPoll(loop, messages: 3)
+        #expect(events(after: "error events/0@1").suffix(2) == ["pause events/0", "seek events/0@1"])
+        clock.advance(by: StatusReporter.interval)
+        _ = loop.runOnce()
+        let failed = try #require(operations.board.current?.partitions.first)
+        #expect(failed.pauseReason == .failure)
+        let until = try #require(failed.pausedUntil) - wallClockSeconds()
+        #expect(until > 1.5 && until <= 1.75, "the failure pause ends 2 s after the failure: in \(until) s")
+        operations.controls.post(.pause(Self.events0))
+        EventLog.reset()
+        _ = loop.runOnce()
+        #expect(EventLog.all == ["pause events/0"])
+        clock.advance(by: StatusReporter.interval)
+        _ = loop.runOnce()
+        #expect(operations.board.current?.partitions.first?.pauseReason == .manual)
+
+        clock.advance(by: .seconds(2))
+        EventLog.reset()
+        _ = loop.runOnce()
+        #expect(!EventLog.all.contains("resume events/0"), "the failure pause ended; the manual one holds")
+
+        kafka.revokeNext([Self.events0])
+        kafka.assignNext([Self.events0])
+        EventLog.reset()
+        _ = loop.runOnce()
+        _ = loop.runOnce()
+        #expect(EventLog.all.contains("resume events/0"), "a revoked partition is resumed before it leaves")
+        #expect(
+            EventLog.all.suffix(2) == ["pause events/0", "assigned events/0"],
+            "and paused again when it comes back, before the plugin hears of it: \(EventLog.all)")
+        #expect(!EventLog.all.contains { $0.hasPrefix("process ") })
+
+        operations.controls.post(.resume(Self.events0))
+        EventLog.reset()
+        _ = loop.runOnce()
+        #expect(EventLog.all.first == "resume events/0")
+        #expect(EventLog.all.contains { $0.hasPrefix("process events/0@") }, "\(EventLog.all)")
+        clock.advance(by: StatusReporter.interval)
+        _ = loop.runOnce()
+        // The partition flows again (its message may fail anew, which is a failure pause).
+        #expect(operations.board.current?.partitions.first.map { $0.pauseReason != .manual } == true)
     }
 
     @Test func pauseTimeoutZeroStopsTheHostAfterTheFailure() throws {
