@@ -236,7 +236,7 @@ import Testing
         try cluster.createTopic("events", partitions: 1)
         try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 2)
         // A failure pause long enough for the manual pause to arrive while it lasts.
-        let host = try start(["SCRIPTED_FAIL": "events/0@1", "RACECAR_PAUSE_TIMEOUT": "10"])
+        let host = try start(["SCRIPTED_FAIL": "events/0@1", "RACECAR_PAUSE_TIMEOUT": "20"])
         let endpoint = try await Endpoint(of: host)
         try await host.waitFor("the failure") { $0.has("failed events/0@1 retries=0") }
         let pause = #"{"topic": "events", "partition": 0}"#

@@ -76,20 +76,31 @@ import Testing
     static let everyOtherMessage = ProcessedLine.all(topic: "events", partitions: 2, perPartition: 10)
         .subtracting([ProcessedLine(topic: "events", partition: 0, offset: 5)])
 
-    @Test func theCrashLineFollowsTheCrashWithinTwoSeconds() async throws {
+    /// The crash line follows the crash within 2 s on an idle machine (about 0.35 s measured).
+    /// Most of it is the dying worker's short backtrace, which a saturated machine (the whole
+    /// suite at once) stretches to several seconds; so the test bounds the two parts apart: the
+    /// supervisor names the crash within a second of the worker's death, and the backtracer
+    /// never holds the dying worker for long (it once held it 30 s).
+    @Test func theCrashLineFollowsTheCrashPromptly() async throws {
         try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 10)
         let supervisor = try startSupervisor(.cSegfault)
-        try await supervisor.waitForStderr("the crash line") { $0.contains("killed by SIGSEGV") }
+        let worker = try #require(
+            try await supervisor.waitForStatus("the first worker") { $0.workers[0].pid != nil }.workers[0].pid)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !processIsGone(worker), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        let diedAt = Date().timeIntervalSince1970 * 1000
+        try await supervisor.waitForStderr("the crash line") { $0.contains("(pid \(worker)) killed by SIGSEGV") }
         // The plugin prints the time just before it crashes.
         let crashedAt = try #require(
             supervisor.lines.first { $0.hasPrefix("crashing events/0@5 ") }?.split(separator: "=").last
                 .flatMap { Double($0) })
         let crashLine = try #require(
-            supervisor.stderr.split(separator: "\n").first { $0.contains("killed by SIGSEGV") })
+            supervisor.stderr.split(separator: "\n").first { $0.contains("(pid \(worker)) killed by SIGSEGV") })
         #expect(crashLine.contains("during process of events/0@5"))
-        let delay = try #require(logLineTime(crashLine)) * 1000 - crashedAt
-        print("crash line \(delay) ms after the crash")
-        #expect(delay < 2000, "the crash line came \(delay) ms after the crash")
+        let reportedAt = try #require(logLineTime(crashLine)) * 1000
+        print("crash line \(reportedAt - crashedAt) ms after the crash: the worker died after \(diedAt - crashedAt) ms")
+        #expect(reportedAt - diedAt < 1000, "the crash line came \(reportedAt - diedAt) ms after the worker died")
+        #expect(diedAt - crashedAt < 10_000, "the dying worker was held \(diedAt - crashedAt) ms")
         supervisor.send(SIGTERM)
         #expect(try await supervisor.waitForExit() == 0, "\(notableLog(supervisor.stderr))")
     }
