@@ -101,6 +101,13 @@ import Testing
         print("crash line \(reportedAt - crashedAt) ms after the crash: the worker died after \(diedAt - crashedAt) ms")
         #expect(reportedAt - diedAt < 1000, "the crash line came \(reportedAt - diedAt) ms after the worker died")
         #expect(diedAt - crashedAt < 10_000, "the dying worker was held \(diedAt - crashedAt) ms")
+        // Stopped once the poison message is set aside and a worker consumes again, not mid-crash.
+        try await supervisor.waitForStderr("the verdict", timeout: .seconds(90)) {
+            $0.contains("events/0@5 crashed SegfaultConsumer 2 times")
+        }
+        try await supervisor.waitForStatus("a worker consuming again", timeout: .seconds(90)) {
+            $0.workers[0].state == .consuming && $0.workers[0].restarts == 2
+        }
         supervisor.send(SIGTERM)
         #expect(try await supervisor.waitForExit() == 0, "\(notableLog(supervisor.stderr))")
     }
