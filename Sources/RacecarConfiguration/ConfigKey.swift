@@ -326,12 +326,19 @@ package struct ConfigKey: @unchecked Sendable {
             }, render: { $0.isEmpty ? "(none)" : $0.joined(separator: ":") }),
 
         logLevel,
+        choice("log_format", \.logFormat, from: ["text", "json"]),
         optionalString("logfile", \.logfile),
         optionalString("pidfile", \.pidfile),
         boolean("daemonize", \.daemonize),
         boolean("datadog_enabled", \.datadogEnabled),
         string("datadog_host", \.datadogHost),
         integer("datadog_port", \.datadogPort, minimum: 1, maximum: 65535),
+        // A socket address holds at most 107 bytes of path (sun_path, with its terminating NUL).
+        make(
+            "datadog_socket_path", \.datadogSocketPath, expected: "a path of at most 107 bytes to the agent's socket",
+            parse: { raw in
+                scalar(raw).flatMap { $0.isEmpty ? .some(nil) : $0.utf8.count <= 107 ? .some($0) : nil }
+            }, render: { $0 ?? "(none)" }),
         string("datadog_namespace", \.datadogNamespace),
         list("datadog_tags", \.datadogTags, allowEmpty: true),
         boolean("liveness_probe_enabled", \.livenessProbeEnabled),

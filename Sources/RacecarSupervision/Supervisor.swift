@@ -56,17 +56,20 @@ package final class Supervisor {
     private let deadLetterTopic: String?
     private var stop: Stop?
     private var reportedReady = false
+    private let metrics: SupervisorMetrics?
 
     /// Prepares a supervisor of `config.parallelWorkers` workers (at least one) of `consumer`.
     ///
     /// - Parameters:
     ///   - signals: The signals blocked before any thread existed.
     ///   - startup: Where a daemon reports that it came up: once every worker consumes.
+    ///   - metrics: Counts restarts and crashes, when a metrics backend is configured.
     package init(
         consumer: String, config: RacecarConfig, signals: SupervisorSignals, startup: DaemonStartup?,
-        logger: Logger, policy: RestartPolicy = RestartPolicy()
+        logger: Logger, policy: RestartPolicy = RestartPolicy(), metrics: SupervisorMetrics? = nil
     ) {
         self.consumer = consumer
+        self.metrics = metrics
         shutdownTimeout = config.shutdownTimeout
         self.policy = policy
         self.signals = signals
@@ -96,6 +99,7 @@ package final class Supervisor {
         defer {
             liveness?.remove()
             directory.remove()
+            metrics?.flushNow()
         }
         let workers = "\(slots.count) worker\(slots.count == 1 ? "" : "s")"
         logger.info("supervising \(workers) of \(consumer) (pid \(getpid()), status in \(directory.statusFile))")
@@ -109,6 +113,7 @@ package final class Supervisor {
             }
             killWorkersPastTheDeadline()
             if stop == nil { liveness?.update(slots, now: now) }
+            metrics?.flushIfDue()
         }
         guard let stop else { return }
         if let failure = stop.failure { throw failure }
@@ -167,7 +172,10 @@ package final class Supervisor {
         slots[index].isStopping = false
         slots[index].restartDue = nil
         slots[index].restartAt = nil
-        if isRestart { slots[index].restarts += 1 }
+        if isRestart {
+            slots[index].restarts += 1
+            metrics?.restarted(slot: index)
+        }
         let restart = isRestart ? ", restart \(slots[index].restarts)" : ""
         logger.info("\(isRestart ? "restarted" : "started") worker \(index) of \(consumer) (pid \(pid))\(restart)")
         publish()
@@ -225,6 +233,7 @@ package final class Supervisor {
             }
             return
         }
+        if let signal = exit.signalName { metrics?.crashed(slot: index, signal: signal) }
         slots[index].failuresInARow = policy.failuresInARow(previous: slots[index].failuresInARow, uptime: uptime)
         if let signal = exit.signalName, !inFlight.isEmpty, recordCrash(inFlight, signal: signal) {
             // Singling out a poison message takes crashes by design: progress, not a crash loop.

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Metrics
 import RacecarConfiguration
 import RacecarInstrumentation
 import RacecarOperations
@@ -55,7 +54,8 @@ struct RunCommand: ParsableCommand {
 
         // Before the plugin is loaded, so that what it logs from its init function goes where
         // the operator asked; every source of logfile and log_level applies already.
-        try logOutput(early).bootstrap(level: early.logLevel, metadata: worker?.logMetadata ?? [:])
+        try logOutput(early).bootstrap(
+            level: early.logLevel, format: LogFormat(early), metadata: worker?.logMetadata ?? [:])
 
         let descriptor: ConsumerDescriptor
         let config: RacecarConfig
@@ -84,19 +84,8 @@ struct RunCommand: ParsableCommand {
                 successTerminationBehavior: .gracefullyShutdownGroup,
                 failureTerminationBehavior: .gracefullyShutdownGroup)
         ]
-        if config.datadogEnabled {
-            do {
-                let factory = try DogStatsDMetricsFactory(
-                    host: config.datadogHost, port: config.datadogPort, namespace: config.datadogNamespace,
-                    tags: config.datadogTags)
-                MetricsSystem.bootstrap(factory)
-                services.append(.init(service: MetricsFlushService(factory: factory)))
-            } catch {
-                let source = config.sources[.datadogHost]
-                throw .configuration(
-                    "\(ConfigError.invalidValue(key: "datadog_host", value: config.datadogHost, source: source, expected: "a resolvable host name for the Datadog agent (\(error))"))"
-                )
-            }
+        if let factory = try DogStatsDBackend.bootstrap(config, logger: logger) {
+            services.append(.init(service: MetricsFlushService(factory: factory)))
         }
 
         let pidFile = worker == nil ? try writePidFile(config, consumer: descriptor.name) : nil
@@ -111,7 +100,7 @@ struct RunCommand: ParsableCommand {
     private func supervise(early: RacecarConfig, startup: DaemonStartup?) throws(UserError) {
         // Before any other thread exists, so that every thread inherits the blocked signals.
         let signals = SupervisorSignals.block()
-        try logOutput(early).bootstrap(level: early.logLevel)
+        try logOutput(early).bootstrap(level: early.logLevel, format: LogFormat(early))
         // Checks the whole configuration once, before any worker starts; the plugin is only
         // described, so none of its code with effects runs in the supervisor.
         let descriptor: ConsumerDescriptor
@@ -124,10 +113,16 @@ struct RunCommand: ParsableCommand {
         }
         let logger = Logger(label: "racecar.supervisor")
         for warning in warnings { logger.warning("\(warning)") }
+        let metrics = try DogStatsDBackend.bootstrap(config, logger: logger).map { factory in
+            SupervisorMetrics(
+                consumer: descriptor.name, groupID: config.effectiveGroupID(consumer: descriptor.name),
+                clientID: config.clientID, flush: factory.flush)
+        }
         let pidFile = try writePidFile(config, consumer: descriptor.name)
         defer { pidFile?.remove() }
         let supervisor = Supervisor(
-            consumer: descriptor.name, config: config, signals: signals, startup: startup, logger: logger)
+            consumer: descriptor.name, config: config, signals: signals, startup: startup, logger: logger,
+            metrics: metrics)
         do {
             try supervisor.run()
         } catch {
