@@ -47,6 +47,11 @@ enum ConfigTemplate {
           # Prefix of the consumer group ids derived from consumer names: prod.tap-dance-consumer.
           group_id_prefix: prod.
           log_level: info
+          # One JSON object per log line, for log pipelines (text is the default).
+          # log_format: json
+          # Racecar's metrics to the Datadog agent, here over its Unix socket (else localhost:8125).
+          # datadog_enabled: true
+          # datadog_socket_path: /var/run/datadog/dsd.socket
           # A section named after a consumer overrides its settings, here its topics and batch size.
           # TapDanceConsumer:
           #   subscribes_to: [tap_dance]
