@@ -39,12 +39,15 @@ struct JSONLogHandler: LogHandler {
 
     private static func json(_ value: Logger.MetadataValue) -> String {
         switch value {
-        case .string(let text): quoted(text)
-        case .stringConvertible(let convertible): quoted(convertible.description)
-        case .array(let values): "[" + values.map(json).joined(separator: ",") + "]"
+        case .string(let text):
+            return quoted(text)
+        case .stringConvertible(let convertible):
+            return quoted(convertible.description)
+        case .array(let values):
+            return "[" + values.map(json).joined(separator: ",") + "]"
         case .dictionary(let entries):
-            "{" + entries.sorted { $0.key < $1.key }.map { quoted($0.key) + ":" + json($0.value) }.joined(separator: ",")
-                + "}"
+            let fields = entries.sorted { $0.key < $1.key }.map { quoted($0.key) + ":" + json($0.value) }
+            return "{" + fields.joined(separator: ",") + "}"
         }
     }
 

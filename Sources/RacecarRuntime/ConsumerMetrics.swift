@@ -96,7 +96,8 @@ final class ConsumerMetrics: Sendable {
     func pollFailed(_ error: KafkaErrorCode) {
         let counter = pollErrors.withLock { counters in
             if let existing = counters[error] { return existing }
-            let code = String(error.name.lowercased().drop { $0 == "_" }.filter { $0.isLetter || $0.isNumber || $0 == "_" })
+            let code = String(
+                error.name.lowercased().drop { $0 == "_" }.filter { $0.isLetter || $0.isNumber || $0 == "_" })
             let created = Counter(label: "consumer.poll.rdkafka_error.\(code)", dimensions: dimensions)
             counters[error] = created
             return created

@@ -58,7 +58,8 @@ import Testing
         #expect(!librdkafka.isEmpty, "librdkafka's own lines: \(host.stderr)")
         for line in librdkafka {
             #expect((line["facility"] as? String)?.isEmpty == false, "\(line)")
-            #expect((line["message"] as? String)?.hasPrefix("librdkafka") == false, "the message as librdkafka wrote it")
+            #expect(
+                (line["message"] as? String)?.hasPrefix("librdkafka") == false, "the message as librdkafka wrote it")
             #expect(line["consumer"] as? String == "ScriptedConsumer", "\(line)")
         }
     }

@@ -241,7 +241,9 @@ import Testing
         try await host.waitForStderr("the restart") { $0.contains("restarted worker 0 of FatalErrorConsumer") }
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
-        let tags = ["client": "racecar", "group_id": "fatal-error-consumer", "consumer": "FatalErrorConsumer", "worker": "0"]
+        let tags = [
+            "client": "racecar", "group_id": "fatal-error-consumer", "consumer": "FatalErrorConsumer", "worker": "0",
+        ]
         #if arch(x86_64)
             let signal = "SIGILL"
         #else
