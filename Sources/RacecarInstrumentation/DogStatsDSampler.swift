@@ -12,8 +12,8 @@ import Synchronization
 /// packed into one line per metric (`name:1.2:0.8:3|ms`, DogStatsD 1.1, agents from 6.25 and
 /// 7.25 on).
 ///
-/// Recording takes a lock and at most one random number; nothing is allocated once the
-/// sample's storage has grown to its capacity in the first interval.
+/// Recording takes a lock and at most one random number; the only allocation is the sample's
+/// storage, once per interval.
 final class DogStatsDSampler: RecorderHandler, TimerHandler, DogStatsDHandler {
     /// The most values sent per interval.
     static let capacity = 64
