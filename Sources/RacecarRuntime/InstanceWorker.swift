@@ -103,6 +103,8 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
         var done = 0
         defer { if let lastDone { store(after: lastDone, processed: done) } }
         var index = start
+        // One clock read per message with metrics on: a call's end is the next call's start.
+        var started = runMetrics == nil ? 0 : monotonicNanoseconds()
         while index < run.count {
             if mustStop(isAbandoned) { return }
             let message = run[index]
@@ -115,15 +117,19 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
                 let outcome = failures.handlePoison(
                     message, poison, instance: instance, services: services, store: { store(after: $0, processed: 0) })
                 guard case .movedOn = outcome else { return }
+                if runMetrics != nil { started = monotonicNanoseconds() }
                 continue
             }
-            let started = runMetrics == nil ? 0 : monotonicNanoseconds()
             var failure = instance.process(message.borrowed(topic: topic), retries: failures.retries(partition))
             if failure == nil, services.needsDelivery, let deliveryFailure = deliveryFailure() {
                 failure = deliveryFailure
             }
             guard let failure else {
-                runMetrics?.succeeded(nanoseconds: monotonicNanoseconds() - started, size: 1)
+                if let runMetrics {
+                    let finished = monotonicNanoseconds()
+                    runMetrics.succeeded(nanoseconds: finished - started, size: 1)
+                    started = finished
+                }
                 lastDone = message
                 done += 1
                 failures.succeeded(partition)
@@ -137,6 +143,7 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
                 message, batch: nil, reason: failure, instance: instance, services: services,
                 store: { store(after: $0, processed: 0) })
             guard case .movedOn = outcome else { return }
+            if runMetrics != nil { started = monotonicNanoseconds() }
         }
     }
 

@@ -38,9 +38,13 @@ import Testing
             self.init(socket: descriptor, port: Int(UInt16(bigEndian: address.sin_port)), path: nil)
         }
 
-        /// Listens on a Unix datagram socket at a new path (short enough for a socket address).
-        convenience init(unixSocket: Void) throws {
-            let path = "/tmp/racecar-agent-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        /// A new path for a Unix socket, short enough for a socket address.
+        static func socketPath() -> String {
+            "/tmp/racecar-agent-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        }
+
+        /// Listens on a Unix datagram socket at `path`.
+        convenience init(unixSocket path: String = Agent.socketPath()) throws {
             let descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
             var address = sockaddr_un()
             address.sun_family = sa_family_t(AF_UNIX)
@@ -179,7 +183,7 @@ import Testing
     }
 
     @Test func batchConsumerMetricsReachTheAgentOverItsUnixSocket() async throws {
-        let agent = try Agent(unixSocket: ())
+        let agent = try Agent(unixSocket: Agent.socketPath())
         let cluster = try MockCluster()
         try cluster.createTopic("events", partitions: 2)
         try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 5)
