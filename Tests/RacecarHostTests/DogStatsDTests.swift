@@ -22,7 +22,8 @@ import Testing
         }
         let values = StatsStream(first).values("unit.latency", tags: tags)
         #expect(values.count == 64, "\(first)")
-        #expect(Set(values).count == 64 && values.allSatisfy { (1...1000).contains($0) }, "a sample of what was recorded")
+        #expect(
+            Set(values).count == 64 && values.allSatisfy { (1...1000).contains($0) }, "a sample of what was recorded")
         #expect(first.filter { $0.hasPrefix("unit.latency:") }.allSatisfy { $0.contains("|ms|@0.064|#") }, "\(first)")
         #expect(first.allSatisfy { $0.utf8.count <= 1432 })
         #expect(StatsStream(first).sum("unit.errors", tags: tags) == 0, "a new counter is sent once at 0")
