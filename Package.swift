@@ -118,6 +118,7 @@ let package = Package(
                 "RacecarOperations",
                 "RacecarPluginHosting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .executableTarget(

@@ -336,12 +336,20 @@ package struct ConfigKey: @unchecked Sendable {
             }, render: { $0.isEmpty ? "(none)" : $0.joined(separator: ":") }),
 
         logLevel.onReload(.restart),
+        choice("log_format", \.logFormat, from: ["text", "json"]).onReload(.restart),
         optionalString("logfile", \.logfile).onReload(.restart),
         optionalString("pidfile", \.pidfile).onReload(.restart),
         boolean("daemonize", \.daemonize).onReload(.restart),
         boolean("datadog_enabled", \.datadogEnabled).onReload(.restart),
         string("datadog_host", \.datadogHost).onReload(.restart),
         integer("datadog_port", \.datadogPort, minimum: 1, maximum: 65535).onReload(.restart),
+        // A socket address holds at most 107 bytes of path (sun_path, with its terminating NUL).
+        make(
+            "datadog_socket_path", \.datadogSocketPath, expected: "a path of at most 107 bytes to the agent's socket",
+            parse: { raw in
+                scalar(raw).flatMap { $0.isEmpty ? .some(nil) : $0.utf8.count <= 107 ? .some($0) : nil }
+            }, render: { $0 ?? "(none)" }
+        ).onReload(.restart),
         string("datadog_namespace", \.datadogNamespace).onReload(.restart),
         list("datadog_tags", \.datadogTags, allowEmpty: true).onReload(.restart),
         boolean("liveness_probe_enabled", \.livenessProbeEnabled),

@@ -98,12 +98,16 @@ package struct RacecarConfig: Sendable {
 
     // Logging and operations
     package var logLevel: Logger.Level = .info
+    /// `text` or `json`.
+    package var logFormat = "text"
     package var logfile: String?
     package var pidfile: String?
     package var daemonize = false
     package var datadogEnabled = false
     package var datadogHost = "localhost"
     package var datadogPort = 8125
+    /// The agent's Unix datagram socket, used instead of `datadogHost` and `datadogPort` when set.
+    package var datadogSocketPath: String?
     package var datadogNamespace = "racecar"
     package var datadogTags: [String] = []
     package var livenessProbeEnabled = false

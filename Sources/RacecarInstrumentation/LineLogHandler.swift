@@ -1,7 +1,9 @@
 import Glibc
 import Logging
 
-/// One line per event: UTC time to the millisecond, level, label, metadata, message.
+/// One line per event (`log_format: text`): UTC time to the millisecond, level, label,
+/// metadata, message. ``LogField/error`` is left out (the message says it), and a line with a
+/// ``LogField/facility`` reads `librdkafka FACILITY: message`.
 struct LineLogHandler: LogHandler {
     let label: String
     let output: LogOutput
@@ -16,11 +18,13 @@ struct LineLogHandler: LogHandler {
     func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
+        merged[LogField.error] = nil
+        let facility = merged.removeValue(forKey: LogField.facility).map { "librdkafka \($0): " } ?? ""
         let fields =
             merged.isEmpty
             ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         output.write(
-            "\(Self.timestamp()) \(event.level.rawValue.uppercased()) \(label)\(fields): \(event.message)\n")
+            "\(Self.timestamp()) \(event.level.rawValue.uppercased()) \(label)\(fields): \(facility)\(event.message)\n")
     }
 
     /// `2026-11-25T21:15:54.078`, from the C library: Foundation's formatters load ICU, which

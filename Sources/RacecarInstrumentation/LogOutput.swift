@@ -27,14 +27,22 @@ package struct LogOutput: Sendable {
         line.withUTF8 { bytes in _ = Glibc.write(descriptor, bytes.baseAddress, bytes.count) }
     }
 
-    /// Installs this output, at `level`, as the process's swift-log backend; every logger starts
-    /// with `metadata` (a supervised worker's slot and process id).
-    package func bootstrap(level: Logger.Level, metadata: Logger.Metadata = [:]) {
-        LoggingSystem.bootstrap { label in
-            var handler = LineLogHandler(label: label, output: self)
-            handler.logLevel = level
-            handler.metadata = metadata
-            return handler
+    /// Installs this output, at `level` and in `format`, as the process's swift-log backend;
+    /// every logger starts with `metadata` (a supervised worker's slot and process id).
+    package func bootstrap(level: Logger.Level, format: LogFormat = .text, metadata: Logger.Metadata = [:]) {
+        LoggingSystem.bootstrap { label -> any LogHandler in
+            switch format {
+            case .text:
+                var handler = LineLogHandler(label: label, output: self)
+                handler.logLevel = level
+                handler.metadata = metadata
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label, output: self)
+                handler.logLevel = level
+                handler.metadata = metadata
+                return handler
+            }
         }
     }
 }

@@ -19,6 +19,12 @@ package protocol RebalanceListener: AnyObject {
     func partitionsRevoked(_ partitions: [TopicPartition], assignmentLost: Bool)
     /// librdkafka's statistics JSON, when `statistics.interval.ms` is set; valid during the call.
     func statisticsReceived(_ json: UnsafePointer<CChar>, length: Int)
+    /// Joining the group failed: the rebalance reported `error`, or the assignment was refused.
+    func rebalanceFailed(_ error: KafkaErrorCode)
+}
+
+extension RebalanceListener {
+    package func rebalanceFailed(_ error: KafkaErrorCode) {}
 }
 
 /// A librdkafka high-level consumer. Used from the polling thread, except for storing
@@ -197,13 +203,18 @@ package final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Leaves the group (revoking, and so committing, the assignment) and stops fetching.
-    package func close() {
-        guard !isClosed else { return }
+    ///
+    /// - Returns: Why leaving failed, if it did (it is logged as well).
+    @discardableResult
+    package func close() -> KafkaErrorCode? {
+        guard !isClosed else { return nil }
         isClosed = true
         let error = rd_kafka_consumer_close(handle)
-        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
             logger.warning("closing the consumer: \(KafkaError.message(error))")
+            return KafkaErrorCode(error)
         }
+        return nil
     }
 
     /// Whether librdkafka raised a fatal error: an atomic load, cheap enough to check per message.
@@ -231,7 +242,9 @@ package final class KafkaConsumer: @unchecked Sendable {
             logger.info("partitions assigned: \(changed.map(\.description).joined(separator: ", "))")
             if cooperative {
                 if let failure = rd_kafka_incremental_assign(handle, partitions) {
+                    let code = KafkaErrorCode(rd_kafka_error_code(failure))
                     logger.error("incremental assign failed: \(KafkaError.message(consuming: failure))")
+                    rebalanceListener?.rebalanceFailed(code)
                 }
             } else {
                 rd_kafka_assign(handle, partitions)
@@ -250,6 +263,7 @@ package final class KafkaConsumer: @unchecked Sendable {
         default:
             logger.error("rebalance error: \(KafkaError.message(error))")
             rd_kafka_assign(handle, nil)
+            rebalanceListener?.rebalanceFailed(KafkaErrorCode(error))
         }
     }
 }
@@ -284,12 +298,14 @@ private let rebalanceCallback:
 /// Routes librdkafka's own log lines and error events into the host's logger.
 ///
 /// librdkafka reports each problem twice, as a log line and as an error event; the event is
-/// logged as a warning and the log line only at debug level, unless it is critical.
+/// logged as a warning and the log line only at debug level, unless it is critical. A log line
+/// carries its facility as `facility` metadata, which the log handlers know (text writes
+/// `librdkafka FACILITY: message`, JSON a field of its own).
 func installLogCallbacks(_ conf: OpaquePointer) {
     rd_kafka_conf_set_log_cb(conf) { rk, level, facility, message in
         guard let logger = callbackLogger(rk), let message else { return }
-        let text = "librdkafka \(facility.map { String(cString: $0) } ?? ""): \(String(cString: message))"
-        if level <= 2 { logger.critical("\(text)") } else { logger.debug("\(text)") }
+        let metadata: Logger.Metadata = ["facility": "\(facility.map { String(cString: $0) } ?? "")"]
+        logger.log(level: level <= 2 ? .critical : .debug, "\(String(cString: message))", metadata: metadata)
     }
     rd_kafka_conf_set_error_cb(conf) { rk, code, reason, _ in
         guard let logger = callbackLogger(rk) else { return }

@@ -27,8 +27,11 @@ package final class KafkaProducer: @unchecked Sendable {
             guard let message, let opaque = message.pointee._private else { return }
             let tracker = Unmanaged<DeliveryTracker>.fromOpaque(opaque).takeUnretainedValue()
             let error = message.pointee.err
-            tracker.completed(
-                failure: error == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaProducer.explain(error, message))
+            if error == RD_KAFKA_RESP_ERR_NO_ERROR {
+                tracker.acknowledge()
+            } else {
+                tracker.completed(failure: KafkaProducer.explain(error, message))
+            }
         }
         installLogCallbacks(conf)
         var errorText = [CChar](repeating: 0, count: 512)

@@ -72,7 +72,10 @@ package final class ConsumerLoop<Client: KafkaClient> {
         topics = config.topicSubscriptions(compiled: consumer.subscriptions)
         runtime = RuntimeContext(
             stop: stop, inbox: WorkerInbox(), clock: clock,
-            metrics: config.metricsEnabled ? ConsumerMetrics(consumer: consumer.name, groupID: groupID) : nil)
+            metrics: config.metricsEnabled
+                ? ConsumerMetrics(
+                    consumer: consumer.name, groupID: groupID, clientID: config.clientID,
+                    isBatchConsumer: consumer.isBatchConsumer, clock: clock) : nil)
         committer = OffsetCommitter(client: client, config: config, clock: clock, logger: logger)
         chunk = PolledChunk(capacity: config.fetchMessages)
         ownership = PartitionOwnership(instanceCount: config.concurrency)
@@ -132,6 +135,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
         } catch {
             throw .kafka(error)
         }
+        runtime.metrics?.joinBegan()
         threads.forEach { $0.start() }
         let parallel = threads.isEmpty ? "" : " with \(threads.count) instances"
         logger.info(
@@ -162,6 +166,8 @@ package final class ConsumerLoop<Client: KafkaClient> {
 
     /// One pass of the loop; returns the client's fatal error if it failed for good.
     func runOnce() -> KafkaError? {
+        let started = runtime.metrics == nil ? nil : runtime.clock.now()
+        defer { if let started { runtime.metrics?.loopRan(runtime.clock.now() - started) } }
         liveness?.touch()
         applyWorkerEvents()
         resumeDuePartitions()
@@ -190,6 +196,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
             return
         }
         if !error.isPartitionEOF {
+            runtime.metrics?.pollFailed(error)
             logger.warning("consumer error\(message.hasTopic ? " on \(message.topicPartition)" : ""): \(error)")
         }
         message.destroy()
@@ -267,6 +274,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
                 }
                 logger.info("resuming \(partition)")
                 client.resume(partition)
+                runtime.metrics?.resumed(partition)
             }
         }
         guard !flow.isEmpty else { return }
@@ -387,7 +395,9 @@ package final class ConsumerLoop<Client: KafkaClient> {
         // The worker threads have exited: the instances are called from this thread only now.
         workers.forEach { $0.teardown() }
         committer.commitAtShutdown()
-        client.close()
+        let leaving = runtime.clock.now()
+        let leaveFailure = client.close()
+        runtime.metrics?.left(after: runtime.clock.now() - leaving, failed: leaveFailure != nil)
         workers.forEach { $0.destroy() }
         logger.info("\(consumer.name) stopped")
     }
@@ -406,7 +416,7 @@ package final class ConsumerLoop<Client: KafkaClient> {
 extension ConsumerLoop: RebalanceListener {
     package func partitionsAssigned(_ partitions: [TopicPartition]) {
         let byOwner = ownership.assign(partitions)
-        runtime.metrics?.assigned(ownership.count)
+        runtime.metrics?.joined()
         if reporter != nil { noteAssigned(partitions) }
         guard !isStopping else { return }
         for (index, assigned) in byOwner.enumerated() where !assigned.isEmpty {
@@ -428,6 +438,7 @@ extension ConsumerLoop: RebalanceListener {
             // librdkafka keeps an application pause across a rebalance: lift it, or the
             // partition would stay paused if it came back to this member.
             let wasPaused = pauses.lift(partition)
+            if wasPaused { runtime.metrics?.resumed(partition) }
             if flow.forget(partition) || wasPaused || reporter?.isManuallyPaused(partition) == true {
                 client.resume(partition)
             }
@@ -439,12 +450,16 @@ extension ConsumerLoop: RebalanceListener {
         committer.commitBeforeRevoking(partitions, assignmentLost: assignmentLost)
         // 3. Tell the plugin; the client unassigns once this returns.
         let byOwner = ownership.revoke(partitions)
-        runtime.metrics?.assigned(ownership.count)
+        runtime.metrics?.joinBegan()
         if ownership.count == 0 { reporter?.membershipChanged(to: .rebalancing) }
         guard !isStopping else { return }
         for (index, revokedOfOwner) in byOwner.enumerated() where !revokedOfOwner.isEmpty {
             onWorker(index) { $0.partitionsRevoked(revokedOfOwner) }
         }
+    }
+
+    package func rebalanceFailed(_ error: KafkaErrorCode) {
+        runtime.metrics?.joinFailed()
     }
 
     package func statisticsReceived(_ json: UnsafePointer<CChar>, length: Int) {

@@ -90,7 +90,8 @@ package enum ConsumerRuntime {
                 consumer: consumer, config: config, client: client, stop: stop,
                 crashedPositionsPath: crashedPositionsPath, swaps: swaps, operations: operations, logger: logger)
         } catch {
-            client.close()
+            // Nothing subscribed yet: there is no group to leave, and nothing to report.
+            _ = client.close()
             throw error
         }
     }

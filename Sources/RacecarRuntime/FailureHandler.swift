@@ -1,5 +1,6 @@
 import Logging
 import RacecarConfiguration
+import RacecarInstrumentation
 import RacecarKafka
 import RacecarPluginHosting
 
@@ -98,11 +99,11 @@ final class FailureHandler<Client: KafkaClient> {
         let consecutive = (failures[ref] ?? 0) + 1
         failures[ref] = consecutive
         names[ref] = partition
-        metrics?.failed(partition)
         let range = batch.map { " (batch \($0.lowerBound)-\($0.upperBound))" } ?? ""
         let failure =
             "\(consumerName) failed at \(partition)@\(offset)\(range), retries_count \(consecutive - 1): \(reason)"
-        let logger = Self.logger(of: instance, at: partition, offset: offset)
+        var logger = Self.logger(of: instance, at: partition, offset: offset)
+        logger[metadataKey: LogField.error] = "\(reason)"
         func report(_ recovery: FailureRecovery) {
             instance.reportFailure(
                 FailureReport(
@@ -163,7 +164,8 @@ final class FailureHandler<Client: KafkaClient> {
         names[ref] = partition
         let reason = "it crashed the consumer (\(poison.crash)) \(poison.crashes) times"
         let failure = "\(consumerName) did not process \(partition)@\(message.offset): \(reason)"
-        let logger = Self.logger(of: instance, at: partition, offset: message.offset)
+        var logger = Self.logger(of: instance, at: partition, offset: message.offset)
+        logger[metadataKey: LogField.error] = "\(reason)"
         func report(_ recovery: FailureRecovery) {
             instance.reportFailure(
                 FailureReport(

@@ -14,7 +14,10 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
     private let client: Client
     private let stop: StopRequest
     private let ledger: OffsetLedger?
-    private let metrics: ConsumerMetrics?
+    /// The handles of each partition's metrics, when metrics are on; `runMetrics` is the
+    /// partition of the run in progress.
+    private var metrics: PartitionMetricsCache?
+    private var runMetrics: PartitionMetrics?
     private let isBatchConsumer: Bool
     private let services: InstanceServices<Client>
     private let failures: FailureHandler<Client>
@@ -45,9 +48,9 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
         self.client = client
         self.stop = runtime.stop
         self.ledger = ledger
-        self.metrics = runtime.metrics
+        self.metrics = runtime.metrics.map(PartitionMetricsCache.init)
         self.isBatchConsumer = consumer.isBatchConsumer
-        services = InstanceServices(client: client)
+        services = InstanceServices(client: client, metrics: runtime.metrics?.producer)
         failures = FailureHandler(
             consumerName: consumer.name, groupID: groupID, config: config, inbox: runtime.inbox, stop: runtime.stop,
             clock: runtime.clock, metrics: runtime.metrics)
@@ -74,7 +77,11 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
         let partition = first.partitionID
         guard let start = failures.firstCurrentIndex(in: run, of: partition) else { return }
         current = run
-        defer { current = UnsafeBufferPointer(start: nil, count: 0) }
+        runMetrics = metrics?.partition(partition, named: first.topicPartition)
+        defer {
+            current = UnsafeBufferPointer(start: nil, count: 0)
+            runMetrics = nil
+        }
         // One partition, so one topic: looked up once, not per message.
         let topic = first.topicName
         let avoiding = crashGuard?.avoiding(first.topicPartition)
@@ -96,6 +103,8 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
         var done = 0
         defer { if let lastDone { store(after: lastDone, processed: done) } }
         var index = start
+        // One clock read per message with metrics on: a call's end is the next call's start.
+        var started = runMetrics == nil ? 0 : monotonicNanoseconds()
         while index < run.count {
             if mustStop(isAbandoned) { return }
             let message = run[index]
@@ -108,20 +117,25 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
                 let outcome = failures.handlePoison(
                     message, poison, instance: instance, services: services, store: { store(after: $0, processed: 0) })
                 guard case .movedOn = outcome else { return }
+                if runMetrics != nil { started = monotonicNanoseconds() }
                 continue
             }
-            let started = metrics == nil ? 0 : monotonicNanoseconds()
             var failure = instance.process(message.borrowed(topic: topic), retries: failures.retries(partition))
-            metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: 1, isBatch: false)
             if failure == nil, services.needsDelivery, let deliveryFailure = deliveryFailure() {
                 failure = deliveryFailure
             }
             guard let failure else {
+                if let runMetrics {
+                    let finished = monotonicNanoseconds()
+                    runMetrics.succeeded(nanoseconds: finished - started, size: 1)
+                    started = finished
+                }
                 lastDone = message
                 done += 1
                 failures.succeeded(partition)
                 continue
             }
+            runMetrics?.failed(size: 1, at: message.offset)
             if let stored = lastDone { store(after: stored, processed: done) }
             lastDone = nil
             done = 0
@@ -129,6 +143,7 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
                 message, batch: nil, reason: failure, instance: instance, services: services,
                 store: { store(after: $0, processed: 0) })
             guard case .movedOn = outcome else { return }
+            if runMetrics != nil { started = monotonicNanoseconds() }
         }
     }
 
@@ -164,20 +179,21 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
             }
             let offset = batchStart
             currentStart = batchStart
-            let started = metrics == nil ? 0 : monotonicNanoseconds()
+            let started = runMetrics == nil ? 0 : monotonicNanoseconds()
             var failed = instance.processBatch(count: count, retries: failures.retries(partition)) {
                 run[offset + $0].borrowed(topic: topic)
             }
-            metrics?.call(nanoseconds: monotonicNanoseconds() - started, size: count, isBatch: true)
             if failed == nil, services.needsDelivery, let deliveryFailure = deliveryFailure() {
                 failed = (deliveryFailure, 0)
             }
             guard let (reason, processed) = failed else {
+                runMetrics?.succeeded(nanoseconds: monotonicNanoseconds() - started, size: count)
                 store(after: run[batchStart + count - 1], processed: count)
                 failures.succeeded(partition)
                 batchStart += count
                 continue
             }
+            runMetrics?.failed(size: count, at: run[batchStart + processed].offset)
             if processed > 0 { store(after: run[batchStart + processed - 1], processed: processed) }
             let outcome = failures.handle(
                 run[batchStart + processed], batch: run[batchStart].offset...run[batchStart + count - 1].offset,
@@ -209,10 +225,10 @@ final class InstanceWorker<Client: KafkaClient>: MessageHeaderSource, @unchecked
     /// messages of the run were handled successfully up to it.
     private func store(after message: Client.Message, processed: Int) {
         client.storeOffset(after: message)
-        guard ledger != nil || metrics != nil else { return }
-        let partition = message.topicPartition
-        ledger?.record(partition, next: message.offset + 1)
-        metrics?.processed(processed, of: partition)
+        runMetrics?.processed(
+            processed, lastOffset: message.offset,
+            timestamp: message.borrowed(topic: message.topicName).timestampMilliseconds)
+        ledger?.record(message.topicPartition, next: message.offset + 1)
     }
 
     // MARK: MessageHeaderSource

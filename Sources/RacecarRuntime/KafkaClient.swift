@@ -61,7 +61,10 @@ package protocol KafkaClient: AnyObject, Sendable {
     var hasFatalError: Bool { get }
     func fatalError() -> KafkaError?
     /// Leaves the group, which revokes the assignment through the listener first.
-    func close()
+    ///
+    /// - Returns: Why leaving failed, if it did.
+    @discardableResult
+    func close() -> KafkaErrorCode?
 
     /// Enqueues a message; its delivery is reported to `tracker`.
     func produce(

@@ -62,7 +62,7 @@ package final class LibrdkafkaClient: KafkaClient, @unchecked Sendable {
     package func seek(_ partition: TopicPartition, to offset: Int64) { consumer.seek(partition, to: offset) }
     package var hasFatalError: Bool { consumer.hasFatalError }
     package func fatalError() -> KafkaError? { consumer.fatalError() }
-    package func close() { consumer.close() }
+    package func close() -> KafkaErrorCode? { consumer.close() }
     package func offsets(of partitions: [TopicPartition]) -> [PartitionOffsets] { consumer.offsets(of: partitions) }
     package var memberID: String? { consumer.memberID }
 

@@ -65,20 +65,24 @@ package final class Supervisor {
     private var plugin: CheckedPlugin?
     private var previousPlugin: CheckedPlugin?
     private var rollout: RollingReload?
+    private let metrics: SupervisorMetrics?
 
     /// Prepares a supervisor of `config.parallelWorkers` workers (at least one) of `consumer`.
     ///
     /// - Parameters:
     ///   - signals: The signals blocked before any thread existed.
     ///   - startup: Where a daemon reports that it came up: once every worker consumes.
+    ///   - metrics: Counts restarts and crashes, when a metrics backend is configured.
     ///   - reloads: How a reload checks a new version, and the version workers start with.
     package init(
         consumer: String, config: RacecarConfig, signals: SupervisorSignals, startup: DaemonStartup?,
-        logger: Logger, policy: RestartPolicy = RestartPolicy(), reloads: SupervisorReloads? = nil
+        logger: Logger, policy: RestartPolicy = RestartPolicy(), metrics: SupervisorMetrics? = nil,
+        reloads: SupervisorReloads? = nil
     ) {
         self.reloads = reloads
         plugin = reloads?.initial
         self.consumer = consumer
+        self.metrics = metrics
         shutdownTimeout = config.shutdownTimeout
         self.policy = policy
         self.signals = signals
@@ -108,6 +112,7 @@ package final class Supervisor {
         defer {
             liveness?.remove()
             directory.remove()
+            metrics?.flushNow()
         }
         let workers = "\(slots.count) worker\(slots.count == 1 ? "" : "s")"
         logger.info("supervising \(workers) of \(consumer) (pid \(getpid()), status in \(directory.statusFile))")
@@ -122,6 +127,7 @@ package final class Supervisor {
             killWorkersPastTheDeadline()
             if stop == nil { advanceRollout() }
             if stop == nil { liveness?.update(slots, now: now) }
+            metrics?.flushIfDue()
         }
         guard let stop else { return }
         if let failure = stop.failure { throw failure }
@@ -182,7 +188,10 @@ package final class Supervisor {
         slots[index].isStopping = false
         slots[index].restartDue = nil
         slots[index].restartAt = nil
-        if isRestart { slots[index].restarts += 1 }
+        if isRestart {
+            slots[index].restarts += 1
+            metrics?.restarted(slot: index)
+        }
         let restart = isRestart ? ", restart \(slots[index].restarts)" : ""
         logger.info("\(isRestart ? "restarted" : "started") worker \(index) of \(consumer) (pid \(pid))\(restart)")
         publish()
@@ -242,6 +251,7 @@ package final class Supervisor {
             }
             return
         }
+        if let signal = exit.signalName { metrics?.crashed(slot: index, signal: signal) }
         slots[index].failuresInARow = policy.failuresInARow(previous: slots[index].failuresInARow, uptime: uptime)
         // A crash of a version being rolled out counts against the version, not the messages.
         let blamesNewVersion = newVersionFailed(slot: index, exit)

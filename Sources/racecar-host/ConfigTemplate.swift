@@ -51,6 +51,11 @@ enum ConfigTemplate {
           # address needs http_control_token, the bearer token of its pause and resume requests).
           # http_port: 8080
           # http_control_token: ${HTTP_CONTROL_TOKEN:-}
+          # One JSON object per log line, for log pipelines (text is the default).
+          # log_format: json
+          # Racecar's metrics to the Datadog agent, here over its Unix socket (else localhost:8125).
+          # datadog_enabled: true
+          # datadog_socket_path: /var/run/datadog/dsd.socket
           # A section named after a consumer overrides its settings, here its topics and batch size.
           # TapDanceConsumer:
           #   subscribes_to: [tap_dance]

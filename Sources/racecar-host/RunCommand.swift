@@ -56,7 +56,8 @@ struct RunCommand: ParsableCommand {
 
         // Before the plugin is loaded, so that what it logs from its init function goes where
         // the operator asked; every source of logfile and log_level applies already.
-        try logOutput(early).bootstrap(level: early.logLevel, metadata: worker?.logMetadata ?? [:])
+        try logOutput(early).bootstrap(
+            level: early.logLevel, format: LogFormat(early), metadata: worker?.logMetadata ?? [:])
 
         let plugin: LoadedPlugin
         let descriptor: ConsumerDescriptor
@@ -115,19 +116,9 @@ struct RunCommand: ParsableCommand {
                 failureTerminationBehavior: .gracefullyShutdownGroup)
         ]
         var metricsFactories: [any MetricsFactory] = []
-        if config.datadogEnabled {
-            do {
-                let factory = try DogStatsDMetricsFactory(
-                    host: config.datadogHost, port: config.datadogPort, namespace: config.datadogNamespace,
-                    tags: config.datadogTags)
-                metricsFactories.append(factory)
-                services.append(.init(service: MetricsFlushService(factory: factory)))
-            } catch {
-                let source = config.sources[.datadogHost]
-                throw .configuration(
-                    "\(ConfigError.invalidValue(key: "datadog_host", value: config.datadogHost, source: source, expected: "a resolvable host name for the Datadog agent (\(error))"))"
-                )
-            }
+        if let factory = try DogStatsDBackend.make(config, logger: logger) {
+            metricsFactories.append(factory)
+            services.append(.init(service: MetricsFlushService(factory: factory)))
         }
 
         endpoint.bootstrapMetrics(metricsFactories)
@@ -145,7 +136,7 @@ struct RunCommand: ParsableCommand {
     private func supervise(early: RacecarConfig, startup: DaemonStartup?) throws(UserError) {
         // Before any other thread exists, so that every thread inherits the blocked signals.
         let signals = SupervisorSignals.block()
-        try logOutput(early).bootstrap(level: early.logLevel)
+        try logOutput(early).bootstrap(level: early.logLevel, format: LogFormat(early))
         // Checks the whole configuration once, before any worker starts; the plugin is only
         // described, so none of its code with effects runs in the supervisor.
         let plugin: String
@@ -161,6 +152,14 @@ struct RunCommand: ParsableCommand {
         }
         let logger = Logger(label: "racecar.supervisor")
         for warning in warnings { logger.warning("\(warning)") }
+        let metrics = try DogStatsDBackend.make(config, logger: logger).map { factory in
+            // The supervisor's own metrics (restarts, crashes) go to DogStatsD; its endpoint serves
+            // the workers' Prometheus text.
+            MetricsSystem.bootstrap(factory)
+            return SupervisorMetrics(
+                consumer: descriptor.name, groupID: config.effectiveGroupID(consumer: descriptor.name),
+                clientID: config.clientID, flush: factory.flush)
+        }
         let pidFile = try writePidFile(config, consumer: descriptor.name)
         defer { pidFile?.remove() }
         // Workers run a copy, so that a rollback finds the bytes they ran even after a deploy
@@ -180,7 +179,7 @@ struct RunCommand: ParsableCommand {
         }
         let supervisor = Supervisor(
             consumer: descriptor.name, config: config, signals: signals, startup: startup, logger: logger,
-            reloads: reloads)
+            metrics: metrics, reloads: reloads)
         SupervisorEndpoint.start(
             config: config, supervisorPID: getpid(), logger: logger,
             reload: { try await SupervisorReloadRequest.send(toSupervisor: getpid()) })

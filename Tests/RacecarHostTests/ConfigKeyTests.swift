@@ -66,12 +66,14 @@ import Testing
         "producer": ("linger.ms=20", "linger.ms=20"),
         "plugin_path": ("/opt/consumers:/srv/plugins", "/opt/consumers:/srv/plugins"),
         "log_level": ("debug", "debug"),
+        "log_format": ("json", "json"),
         "logfile": ("/var/log/racecar.log", "/var/log/racecar.log"),
         "pidfile": ("/run/racecar.pid", "/run/racecar.pid"),
         "daemonize": ("true", "true"),
         "datadog_enabled": ("true", "true"),
         "datadog_host": ("dd-agent", "dd-agent"),
         "datadog_port": ("8126", "8126"),
+        "datadog_socket_path": ("/var/run/datadog/dsd.socket", "/var/run/datadog/dsd.socket"),
         "datadog_namespace": ("consumers", "consumers"),
         "datadog_tags": ("env:prod,team:a", "env:prod,team:a"),
         "liveness_probe_enabled": ("true", "true"),
@@ -246,6 +248,21 @@ import Testing
             message(["RACECAR_SESSION_TIMEOUT": "-5"])
                 == "env RACECAR_SESSION_TIMEOUT: invalid value `-5` for `session_timeout`: expected a number of seconds greater than 0"
         )
+    }
+
+    @Test func unknownLogFormatIsRejectedWithTheChoices() {
+        #expect(
+            message(["RACECAR_LOG_FORMAT": "yaml"])
+                == "env RACECAR_LOG_FORMAT: invalid value `yaml` for `log_format`: expected one of text, json")
+    }
+
+    @Test func datadogSocketPathTooLongForASocketAddressIsRejected() {
+        let path = "/var/run/" + String(repeating: "d", count: 99)
+        #expect(
+            message(["RACECAR_DATADOG_SOCKET_PATH": path])
+                == "env RACECAR_DATADOG_SOCKET_PATH: invalid value `\(path)` for `datadog_socket_path`: expected a path of at most 107 bytes to the agent's socket"
+        )
+        #expect(message(["RACECAR_DATADOG_SOCKET_PATH": String(path.dropLast())]) == "no error")
     }
 
     @Test func unknownPartitionerIsRejectedWithTheChoices() {

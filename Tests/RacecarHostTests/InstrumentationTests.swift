@@ -72,9 +72,9 @@ import Testing
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
         // The group is left during shutdown, after the last regular flush: only a final flush
-        // reports the assignment going to zero.
-        let gauge = "test.consumer.assigned_partitions:0|g|#consumer:ScriptedConsumer,group_id:scripted-consumer"
-        let lines = agent.receive(timeout: .seconds(5)) { $0.contains(gauge) }
-        #expect(lines.contains(gauge), "\(lines)")
+        // reports how long leaving took.
+        let tags = ["client": "racecar", "group_id": "scripted-consumer", "consumer": "ScriptedConsumer"]
+        let lines = agent.receive(timeout: .seconds(5)) { StatsStream($0).has("test.consumer.leave_group", type: "ms") }
+        #expect(StatsStream(lines).has("test.consumer.leave_group", type: "ms", tags: tags), "\(lines)")
     }
 }

@@ -107,6 +107,12 @@ struct RacecarBench: ParsableCommand {
     )
     var keepLogs = false
 
+    @Flag(
+        help:
+            "Run racecar-host with datadog_enabled, sending its metrics to 127.0.0.1:9 (discard), to measure what recording and sending them costs."
+    )
+    var datadog = false
+
     @Flag(help: "Do not build racecar-host, raw-consumer and the no-op plugins first.")
     var noBuild = false
 
@@ -305,6 +311,9 @@ struct RacecarBench: ParsableCommand {
             kafkaProperties: kafkaProperties,
             timeoutSeconds: timeout,
             scratchDirectory: scratch,
+            consumerEnvironment: datadog
+                ? ["RACECAR_DATADOG_ENABLED": "true", "RACECAR_DATADOG_HOST": "127.0.0.1", "RACECAR_DATADOG_PORT": "9"]
+                : [:],
             keepLogs: keepLogs,
             librdkafka: system,
             librdkafkaBuilds: builds
@@ -313,7 +322,7 @@ struct RacecarBench: ParsableCommand {
         sleepSettings.topic = "bench-sleep"
         sleepSettings.messages = sleepMessageCount
         sleepSettings.highWatermarks = sleepWatermarks
-        sleepSettings.consumerEnvironment = ["SLEEPING_CONSUMER_MICROSECONDS": String(sleepMicroseconds)]
+        sleepSettings.consumerEnvironment["SLEEPING_CONSUMER_MICROSECONDS"] = String(sleepMicroseconds)
 
         // Each round runs every variant against each librdkafka in turn, so that a change in
         // the machine's load over the benchmark falls on both alike.
@@ -384,6 +393,7 @@ struct RacecarBench: ParsableCommand {
             runs: runCount,
             commitIntervalSeconds: commitInterval,
             kafkaProperties: kafkaProperties,
+            datadog: datadog,
             loadSeconds: loadSeconds,
             passes: passes,
             abi: abi,

@@ -136,10 +136,11 @@ final class ScriptedKafka: KafkaClient, @unchecked Sendable {
     var hasFatalError: Bool { false }
     func fatalError() -> KafkaError? { nil }
 
-    func close() {
+    func close() -> KafkaErrorCode? {
         EventLog.append("close")
         if !assignment.isEmpty { rebalanceListener?.partitionsRevoked(assignment, assignmentLost: false) }
         assignment = []
+        return nil
     }
 
     func produce(

@@ -116,6 +116,12 @@ extension MockCluster {
         }
     }
 
+    /// Refuses the next JoinGroup request as unauthorized, an error librdkafka reports through
+    /// the consumer's poll (and then retries the join).
+    func refuseNextJoinGroup() {
+        pushRequestErrors(.joinGroup, [RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED])
+    }
+
     /// Forgets the errors pushed for `api` and not yet returned.
     func clearRequestErrors(_ api: APIKey) {
         rd_kafka_mock_clear_request_errors(cluster, api.rawValue)
