@@ -19,7 +19,8 @@ import Testing
             stderr.contains("still waiting for a Kafka broker at 127.0.0.1:1 to answer (5 s of socket_timeout 6 s)"),
             "\(stderr)")
         #expect(stderr.contains("racecar-host: error: cannot reach any Kafka broker at 127.0.0.1:1"), "\(stderr)")
-        #expect(elapsed >= .seconds(6) && elapsed < .seconds(15), "socket_timeout still bounds the wait: \(elapsed)")
+        // Well short of the default 30 s, with room for a machine the whole suite loads at once.
+        #expect(elapsed >= .seconds(6) && elapsed < .seconds(25), "socket_timeout still bounds the wait: \(elapsed)")
     }
 
     @Test func aBrokerNameThatDoesNotResolveIsReportedAtOnce() async throws {
@@ -32,13 +33,19 @@ import Testing
     }
 
     @Test func aStopWhileConnectingEndsAtOnceSayingNothingWasConsumed() async throws {
+        // Both limits long, so that a stop that waited for either is told from a loaded machine.
         let host = try HostProcess(
-            echo, environment: ["RACECAR_BROKERS": "127.0.0.1:1"], workingDirectory: TestPaths.temporaryDirectory())
+            echo,
+            environment: [
+                "RACECAR_BROKERS": "127.0.0.1:1", "RACECAR_SOCKET_TIMEOUT": "60", "RACECAR_SHUTDOWN_TIMEOUT": "60",
+            ], workingDirectory: TestPaths.temporaryDirectory())
         _ = try await host.waitFor("the connecting line") { _ in host.stderr.contains("connecting to Kafka at") }
         let stopped = ContinuousClock.now
         host.send(SIGTERM)
         #expect(try await host.waitForExit() == 0)
-        #expect(ContinuousClock.now - stopped < .seconds(5), "not after socket_timeout or shutdown_timeout")
+        let took = ContinuousClock.now - stopped
+        print("a stop while connecting took \(took)")
+        #expect(took < .seconds(30), "not after socket_timeout or shutdown_timeout (60 s each): \(took)")
         #expect(host.stderr.contains("EchoConsumer stopped before it had connected to Kafka"), "\(host.stderr)")
         #expect(!host.stderr.contains("did not finish within shutdown_timeout"), "\(host.stderr)")
     }
