@@ -218,7 +218,8 @@ import Testing
         try await cluster.produceNumbered(topic: "events", partitions: 2, perPartition: 30)
         let fenced = try startScriptedHost(
             cluster: cluster, workingDirectory: workingDirectory,
-            ["SCRIPTED_SLEEP_MS": "100", "RACECAR_CONSUMER": "group.instance.id=racecar-static-1"])
+            // 18 s of work in all, so that the fence (a heartbeat away) lands mid-topic on a loaded machine.
+            ["SCRIPTED_SLEEP_MS": "300", "RACECAR_CONSUMER": "group.instance.id=racecar-static-1"])
         try await fenced.waitFor("some progress") { $0.processedCount >= 5 }
         cluster.pushRequestErrors(.heartbeat, [RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID])
         let status = try await fenced.waitForExit()

@@ -123,7 +123,8 @@ import Testing
             ["produce", "-t", "greetings", "-v", "hello", "--brokers", "127.0.0.1:1", "--timeout", "2"])
 
         #expect(result.status == 1, "\(result.stderr)")
-        #expect(result.elapsed < .seconds(10), "took \(result.elapsed), not about the 2 s of --timeout")
+        // librdkafka alone would retry for message_timeout (300 s); a loaded machine adds seconds.
+        #expect(result.elapsed < .seconds(30), "took \(result.elapsed), not about the 2 s of --timeout")
         #expect(result.stderr.contains("WARNING racecarctl: Kafka: 127.0.0.1:1/bootstrap: Connect"), "\(result.stderr)")
         let errors = result.stderr.split(separator: "\n").filter { $0.hasPrefix("racecarctl: error:") }
         #expect(errors.count == 1, "\(result.stderr)")
