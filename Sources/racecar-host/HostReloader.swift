@@ -113,7 +113,7 @@ final class HostReloader: Sendable {
         if let checkedCopy {
             copy = checkedCopy
         } else {
-            copy = try copyAndCheck(reloading)
+            copy = try reloading.checkedCopy(in: copies)
         }
         do {
             let (loaded, descriptor, config, warnings) = try reloading.loadPlugin(openingCopy: copy)
@@ -121,21 +121,5 @@ final class HostReloader: Sendable {
         } catch {
             throw error as? UserError ?? .configuration("\(error)")
         }
-    }
-
-    /// Copies the library `options` name and checks the copy in a throwaway process.
-    private func copyAndCheck(_ options: ConsumerOptions) throws(UserError) -> String {
-        let copy: String
-        do {
-            copy = try copies.copy(options.plugin ?? "")
-        } catch {
-            throw .configuration(error.description)
-        }
-        let check = PluginCheck(arguments: ["check-plugin"] + options.commandLine + ["--load-from", copy])
-        if let refusal = check.run() {
-            copies.remove(copy)
-            throw .configuration(refusal)
-        }
-        return copy
     }
 }

@@ -1,4 +1,3 @@
-import RacecarOperations
 import RacecarPluginHosting
 import RacecarSupervision
 
@@ -13,17 +12,10 @@ struct SupervisorReloadCheck {
             var current = options
             current.plugin = running.path
             let reloading = try current.reloading(consumer, from: plugin)
-            let path = reloading.plugin ?? running.path
-            let copy = try copies.copy(path)
-            let check = PluginCheck(arguments: ["check-plugin"] + reloading.commandLine + ["--load-from", copy])
-            if let refusal = check.run() {
-                copies.remove(copy)
-                return .refused(refusal)
-            }
-            return .passed(CheckedPlugin(path: path, copy: copy))
+            let copy = try reloading.checkedCopy(in: copies)
+            return .passed(CheckedPlugin(path: reloading.plugin ?? running.path, copy: copy))
         } catch {
             return .refused("\(error)")
         }
     }
-
 }
