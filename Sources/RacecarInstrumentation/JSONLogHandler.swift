@@ -21,10 +21,15 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
+        write(level: event.level, message: event.message.description, metadata: event.metadata ?? [:])
+    }
+
+    /// Writes one line, with this handler's metadata and `extra`.
+    func write(level: Logger.Level, message: String, metadata extra: Logger.Metadata) {
         var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
-        var line = "{\"time\":\"" + LineLogHandler.timestamp() + "Z\",\"level\":\"" + event.level.rawValue + "\""
-        line += ",\"label\":" + Self.quoted(label) + ",\"message\":" + Self.quoted(event.message.description)
+        merged.merge(extra) { $1 }
+        var line = "{\"time\":\"" + LineLogHandler.timestamp() + "Z\",\"level\":\"" + level.rawValue + "\""
+        line += ",\"label\":" + Self.quoted(label) + ",\"message\":" + Self.quoted(message)
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             let name = Self.fixedFields.contains(key) ? "metadata." + key : key
             line += "," + Self.quoted(name) + ":"

@@ -27,6 +27,18 @@ package struct LogOutput: Sendable {
         line.withUTF8 { bytes in _ = Glibc.write(descriptor, bytes.baseAddress, bytes.count) }
     }
 
+    /// Writes why the process exits: `racecar-host: error: DESCRIPTION`, or in `json` an object
+    /// like every other line (level `critical`, label `racecar`), so that a log pipeline reading
+    /// JSON also gets the last line.
+    package func writeFailure(_ description: String, format: LogFormat) {
+        switch format {
+        case .text:
+            write("racecar-host: error: \(description)\n")
+        case .json:
+            JSONLogHandler(label: "racecar", output: self).write(level: .critical, message: description, metadata: [:])
+        }
+    }
+
     /// Installs this output, at `level` and in `format`, as the process's swift-log backend;
     /// every logger starts with `metadata` (a supervised worker's slot and process id).
     package func bootstrap(level: Logger.Level, format: LogFormat = .text, metadata: Logger.Metadata = [:]) {

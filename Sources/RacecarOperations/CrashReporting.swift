@@ -1,3 +1,5 @@
+import RacecarInstrumentation
+
 /// How a host process that crashes reports it: the Swift runtime's backtracer settings.
 ///
 /// The runtime reads `SWIFT_BACKTRACE` once, when the process starts, so a supervisor sets it
@@ -27,4 +29,12 @@ package enum CrashReporting {
     package static let workerBacktraceSetting =
         "enable=yes,interactive=no,timeout=0s,color=no,threads=crashed,registers=none,images=none,"
         + "limit=16,top=4,symbolicate=fast,output-to=stderr"
+
+    /// ``workerBacktraceSetting`` for a worker whose log lines are `logFormat`: with `json`, the
+    /// backtracer writes its report as one JSON object on one line (`format=json`, Swift 6.2 and
+    /// later), so that a pipeline reading the log as JSON gets the crash too. The runtime's own
+    /// `Fatal error: ...` line and the backtracer's `*** Signal ... ***` banner stay text.
+    package static func workerBacktraceSetting(logFormat: LogFormat) -> String {
+        logFormat == .json ? workerBacktraceSetting + ",format=json" : workerBacktraceSetting
+    }
 }

@@ -57,6 +57,8 @@ package final class Supervisor {
     private var poison: PoisonTracker
     /// Whether a dead-letter topic takes poison messages, for the log.
     private let deadLetterTopic: String?
+    /// What a crashing worker's backtracer writes, unless the operator set SWIFT_BACKTRACE.
+    private let backtraceSetting: String
     private var stop: Stop?
     private var reportedReady = false
     /// How reloads check new versions; `nil`: SIGHUP is refused.
@@ -97,6 +99,8 @@ package final class Supervisor {
         instances = config.concurrency
         poison = PoisonTracker(maxCrashes: config.maxCrashes)
         deadLetterTopic = config.deadLetterTopic
+        backtraceSetting = CrashReporting.workerBacktraceSetting(
+            logFormat: LogFormat(rawValue: config.logFormat) ?? .text)
         if config.livenessProbeEnabled {
             liveness = SupervisorLiveness(
                 path: config.livenessProbeFilePath, maxInterval: config.livenessProbeMaxInterval, slots: count)
@@ -207,7 +211,7 @@ package final class Supervisor {
             WorkerIdentity.pluginFileVariable: plugin?.copy ?? "",
             // A crashing worker reports briefly and exits at once, unless the operator chose otherwise.
             CrashReporting.backtraceEnvironmentVariable: launcher.environment[
-                CrashReporting.backtraceEnvironmentVariable] ?? CrashReporting.workerBacktraceSetting,
+                CrashReporting.backtraceEnvironmentVariable] ?? backtraceSetting,
         ]
     }
 
@@ -215,16 +219,21 @@ package final class Supervisor {
     private func reapExitedWorkers() {
         while true {
             var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
+            var usage = rusage()
+            let pid = wait4(-1, &status, WNOHANG, &usage)
             guard pid > 0 else { return }
             guard let index = slots.firstIndex(where: { $0.pid == pid }) else { continue }
-            workerExited(index, WorkerExit(waitStatus: status))
+            workerExited(
+                index, WorkerExit(waitStatus: status),
+                cpuSeconds: Self.seconds(usage.ru_utime) + Self.seconds(usage.ru_stime))
         }
     }
 
-    /// Records how slot `index`'s worker ended, and restarts it, or gives up, or, while
-    /// stopping, notes whether it stopped cleanly.
-    private func workerExited(_ index: Int, _ exit: WorkerExit) {
+    private static func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+
+    /// Records how slot `index`'s worker ended, having used `cpuSeconds` of CPU, and restarts
+    /// it, or gives up, or, while stopping, notes whether it stopped cleanly.
+    private func workerExited(_ index: Int, _ exit: WorkerExit, cpuSeconds: Double) {
         guard let pid = slots[index].pid, let started = slots[index].started else { return }
         let uptime = ContinuousClock.now - started
         slots[index].pid = nil
@@ -239,12 +248,14 @@ package final class Supervisor {
         slots[index].lastExit = (exit, Date().timeIntervalSince1970, inFlight.map(\.description))
         let worker = "worker \(index) of \(consumer) (pid \(pid))"
         let during = inFlight.isEmpty ? "" : " during \(inFlight.map(\.description).joined(separator: ", "))"
-        let after = "after \(formatSeconds((uptime.inSeconds * 10).rounded() / 10)) s\(during)"
+        let ranFor = "\(formatSeconds((uptime.inSeconds * 10).rounded() / 10)) s"
+        let after = "after \(ranFor)\(during)"
         defer { publish() }
 
         if stop != nil {
             if exit.isClean {
-                logger.info("\(worker) stopped")
+                let cpu = formatSeconds((cpuSeconds * 100).rounded() / 100)
+                logger.info("\(worker) stopped after \(ranFor), \(cpu) s of CPU")
             } else {
                 logger.error("\(worker) \(exit) while stopping")
                 stop?.unclean.append("\(worker) \(exit)")

@@ -21,18 +21,21 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         var startup: DaemonStartup?
+        var logFormat = LogFormat.text
         do {
-            try runHost(daemonStartup: &startup)
+            try runHost(daemonStartup: &startup, logFormat: &logFormat)
         } catch {
             // The one place a failure is printed: everything deferred has run by now.
-            FileHandle.standardError.write(Data("racecar-host: error: \(error)\n".utf8))
+            LogOutput.standardError.writeFailure(error.description, format: logFormat)
             // A daemon's standard error may go nowhere: the process that started it prints it too.
             startup?.failed(error.description, status: error.status)
             throw ExitCode(error.status)
         }
     }
 
-    private func runHost(daemonStartup: inout DaemonStartup?) throws(UserError) {
+    /// Runs the host (or its supervisor), leaving in `logFormat` the format its log lines take
+    /// once the configuration says.
+    private func runHost(daemonStartup: inout DaemonStartup?, logFormat: inout LogFormat) throws(UserError) {
         // A worker that a supervisor started dies with it: arranged before anything else.
         let worker = try attachToSupervisor()
         AllocatorTuning.apply()
@@ -43,6 +46,7 @@ struct RunCommand: ParsableCommand {
         } catch {
             throw .configuration("\(error)")
         }
+        logFormat = LogFormat(early)
         // Workers leave daemonizing, the pidfile and parallel_workers to their supervisor.
         if early.daemonize, worker == nil { daemonStartup = Daemon.detach(logfile: early.logfile) }
         let startup = daemonStartup

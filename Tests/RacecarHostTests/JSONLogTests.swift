@@ -74,6 +74,54 @@ import Testing
             "\(stderr)")
     }
 
+    @Test func theLineSayingWhyTheHostExitsIsJSONToo() async throws {
+        let missing = TestPaths.temporaryDirectory().appendingPathComponent("libMissing.so").path
+        let (status, _, stderr) = try await HostProcess.run(
+            ["--plugin", missing, "MissingConsumer", "--log-format", "json"])
+        #expect(status == 78)
+        let lines = objects(stderr)
+        #expect(lines.count == 1, "\(stderr)")
+        let last = try #require(lines.last)
+        #expect(last["level"] as? String == "critical" && last["label"] as? String == "racecar", "\(last)")
+        #expect((last["message"] as? String)?.contains(missing) == true, "names the plugin path: \(last)")
+    }
+
+    /// A supervised worker that crashes in JSON mode: its backtrace is one JSON object among the
+    /// log lines; only the runtime's own text lines (the trap's message, the banner, and one for
+    /// each thread that blocks the signal it suspends threads with) are not.
+    @Test func aCrashingWorkersBacktraceIsOneJSONObject() async throws {
+        let cluster = try MockCluster()
+        try cluster.createTopic("events", partitions: 1)
+        try await cluster.produceNumbered(topic: "events", partitions: 1, perPartition: 3)
+        let supervisor = try HostProcess(
+            ["--plugin", TestPaths.plugin("CrashTestConsumers"), "FatalErrorConsumer"],
+            environment: [
+                "RACECAR_BROKERS": cluster.bootstrapServers, "RACECAR_PARALLEL_WORKERS": "1",
+                "RACECAR_MAX_WAIT_TIME": "0.1", "RACECAR_LOG_FORMAT": "json", "CRASH_AT": "events/0@1",
+            ],
+            workingDirectory: TestPaths.temporaryDirectory())
+        try await supervisor.waitForStderr("the crash line") { $0.contains(") killed by SIG") }
+        supervisor.send(SIGTERM)
+        _ = try await supervisor.waitForExit()
+        var reports: [[String: Any]] = []
+        var crashes = 0
+        for line in supervisor.stderr.split(separator: "\n") where !line.isEmpty {
+            if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                if object["kind"] as? String == "crashReport" { reports.append(object) }
+                if (object["message"] as? String)?.contains(") killed by SIG") == true { crashes += 1 }
+            } else {
+                #expect(
+                    line.contains("Fatal error: ") || line.hasPrefix("*** Signal ")
+                        || line.hasPrefix("swift-runtime: failed to suspend thread "),
+                    "only the runtime's own lines are text: \(line)")
+            }
+        }
+        // The restarted worker may crash again before SIGTERM arrives: one report per crash.
+        #expect(crashes >= 1 && reports.count == crashes, "a crash report per crash: \(supervisor.stderr)")
+        let frames = (reports.first?["threads"] as? [[String: Any]])?.first?["frames"] as? [[String: Any]]
+        #expect(frames?.isEmpty == false, "the crashed thread's frames: \(reports)")
+    }
+
     @Test func aSupervisedDaemonWritesJSONToItsLogfile() async throws {
         let cluster = try MockCluster()
         try cluster.createTopic("events", partitions: 1)
