@@ -261,6 +261,8 @@ package final class ConsumerLoop<Client: KafkaClient> {
                 runtime.metrics?.paused(partition)
             case .stop(let failure):
                 fatalFailure = fatalFailure ?? failure
+            case .deadLettered:
+                committer.commitSoon()
             }
         }
     }

@@ -120,6 +120,7 @@ final class FailureHandler<Client: KafkaClient> {
                 report(.deadLetter)
                 failures[ref] = nil
                 store(message)
+                inbox.post(.deadLettered)
                 metrics?.deadLettered(partition)
                 return .movedOn
             } catch {
@@ -182,6 +183,7 @@ final class FailureHandler<Client: KafkaClient> {
                 report(.deadLetter)
                 failures[ref] = nil
                 store(message)
+                inbox.post(.deadLettered)
                 metrics?.deadLettered(partition)
                 return .movedOn
             } catch {

@@ -5,8 +5,8 @@ import RacecarKafka
 /// The one place that decides when stored offsets are committed: every
 /// `offset_commit_interval` (asynchronously unless `synchronous_commits`; with
 /// `offset_commit_on_idle` every stored offset again, so an idle group's offsets do not
-/// expire), synchronously when partitions are revoked (unless the assignment was already
-/// lost), and synchronously at shutdown.
+/// expire), soon after a message went to the dead-letter topic, synchronously when partitions
+/// are revoked (unless the assignment was already lost), and synchronously at shutdown.
 ///
 /// Used from the polling thread; workers record stored offsets into the ledger from theirs.
 final class OffsetCommitter<Client: KafkaClient> {
@@ -18,6 +18,10 @@ final class OffsetCommitter<Client: KafkaClient> {
     /// The next offset stored per partition, kept only for `offset_commit_on_idle`.
     let ledger: OffsetLedger?
     private var lastCommit: ContinuousClock.Instant
+    private var isCommitRequested = false
+    /// The shortest time between two commits that ``commitSoon()`` brings forward: a burst of
+    /// dead letters costs the broker at most ten commits a second.
+    static var soonestRequestedCommit: Duration { .milliseconds(100) }
 
     /// - Parameter ledger: The ledger of the committer this one replaces (a swap), whose
     ///   offsets stay committed on idle.
@@ -33,17 +37,26 @@ final class OffsetCommitter<Client: KafkaClient> {
         self.lastCommit = clock.now()
     }
 
-    /// Commits if `offset_commit_interval` passed since the last periodic commit.
+    /// Commits if `offset_commit_interval` passed since the last periodic commit, or a commit
+    /// was asked for and the last one is ``soonestRequestedCommit`` old.
     func commitIfDue() {
         let now = clock.now()
-        guard now - lastCommit >= interval else { return }
+        let since = now - lastCommit
+        guard since >= interval || (isCommitRequested && since >= Self.soonestRequestedCommit) else { return }
         lastCommit = now
+        isCommitRequested = false
         if let ledger, case let stored = ledger.snapshot, !stored.isEmpty {
             logger.debug("committing \(stored.count) stored offsets (offset_commit_on_idle)")
             client.commit(stored, synchronously: synchronous)
         } else {
             client.commit(nil, synchronously: synchronous)
         }
+    }
+
+    /// Brings the next commit forward: a message was dead-lettered, and committing the offset
+    /// past it keeps the next consumer of its partition from copying it again.
+    func commitSoon() {
+        isCommitRequested = true
     }
 
     /// Commits before `partitions` leave the assignment, once their work is finished and

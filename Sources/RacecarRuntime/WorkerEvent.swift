@@ -7,4 +7,7 @@ enum WorkerEvent: Sendable {
     case pause(TopicPartition, offset: Int64, until: ContinuousClock.Instant?)
     /// Stop the consumer with this failure (`pause_timeout: 0`).
     case stop(String)
+    /// A message went to the dead-letter topic and the offset after it is stored: commit soon,
+    /// so that a consumer that dies next (a crash loop) does not copy it there again.
+    case deadLettered
 }

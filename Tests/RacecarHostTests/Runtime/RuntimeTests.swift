@@ -170,6 +170,8 @@ import Testing
                 "dead-letter events/0@0 to events-dlq retries=1",
                 "error events/0@0 recovery=dead_letter retries=1 batch=0", "store events/0@1",
                 "process events/0@1 retries=0", "store events/0@2",
+                // The dead letter brings the commit forward: offset_commit_interval is 10 s.
+                "commit stored async",
             ])
     }
 
@@ -190,6 +192,25 @@ import Testing
                     "error events/0@1 recovery=dead_letter retries=3 batch=0", "store events/0@2",
                     "process events/0@2 retries=0", "store events/0@3",
                 ])
+    }
+
+    /// A worker that crashes on the next poison message resumes after this one: its dead letter
+    /// is committed within 100 ms, not at the next offset_commit_interval.
+    @Test func aDeadLetterIsCommittedSoonSoThatTheNextConsumerDoesNotCopyItAgain() throws {
+        let loop = try loop(crashed: Self.poisonAt1) {
+            $0.deadLetterTopic = "events-dlq"
+            $0.offsetCommitInterval = .seconds(10)
+        }
+        assignAndPoll(loop, messages: 3)
+        #expect(!EventLog.all.contains { $0.hasPrefix("commit") }, "no commit in the pass that dead-lettered")
+        EventLog.reset()
+        clock.advance(by: .milliseconds(100))
+        _ = loop.runOnce()
+        #expect(EventLog.all == ["commit stored async"])
+        EventLog.reset()
+        clock.advance(by: .seconds(1))
+        _ = loop.runOnce()
+        #expect(EventLog.all.isEmpty, "one commit per dead letter, then the interval again: \(EventLog.all)")
     }
 
     @Test func withoutADeadLetterTopicAPoisonMessagePausesItsPartitionAndSaysSoAgain() throws {
