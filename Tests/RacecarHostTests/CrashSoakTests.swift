@@ -8,14 +8,18 @@ import Testing
 /// (kill -9) from outside while it runs: with `max_crashes: 1` each poison position costs one
 /// crash and goes to the dead-letter topic; every other position is processed at least once,
 /// the group commits everything, and SIGTERM stops the supervisor cleanly.
-@Suite(.timeLimit(.minutes(8))) struct CrashSoakTests {
-    static let partitions = 4
-    static let perPartition = 5_000
-    /// How many positions crash the plugin: 0.12 %, not 1 %. Each crash costs a worker, a restart
-    /// and a rejoin of the group, with a rebalance of the other worker that waits for the dead
-    /// member (the mock waits session_timeout - 1 s): about 6 s each, measured on two cores, so
-    /// 1 % of 20,000 (200 crashes) would take some 20 minutes; 24 take about 3.
-    static let poisonCount = 24
+@Suite(.timeLimit(.minutes(15))) struct CrashSoakTests {
+    static let partitions = 16
+    static let perPartition = 1_250
+    /// Each crash costs a worker, a restart and a rejoin of the group, and the mock cluster's
+    /// rebalance waits for the dead member (session_timeout - 1 s to elect, the dead member's
+    /// session to expire): about 10 s a round, measured on two cores. Workers that crash in the
+    /// same round share its rebalance, and with a poison message every 100 positions each
+    /// worker soon reaches one, so the rounds, not the crashes, set the length: 4 workers took
+    /// 590 s for the 200 crashes, 8 share them in half the rounds.
+    static let workers = 8
+    /// 1 % of the positions crash the plugin.
+    static let poisonCount = 200
     static let kills = 3
     static let seed: UInt64 = 0xC2A5_0A4C
 
@@ -37,13 +41,13 @@ import Testing
         }
         let environment = [
             "RACECAR_BROKERS": cluster.bootstrapServers,
-            "RACECAR_PARALLEL_WORKERS": "2",
+            "RACECAR_PARALLEL_WORKERS": String(Self.workers),
             "RACECAR_MAX_CRASHES": "1",
             "RACECAR_DEAD_LETTER_TOPIC": "events-dlq",
             "RACECAR_MAX_RETRIES": "1",
             "RACECAR_OFFSET_COMMIT_INTERVAL": "1",
-            "RACECAR_SESSION_TIMEOUT": "6",
-            "RACECAR_HEARTBEAT_INTERVAL": "1",
+            "RACECAR_SESSION_TIMEOUT": "5",
+            "RACECAR_HEARTBEAT_INTERVAL": "0.5",
             "RACECAR_MAX_WAIT_TIME": "0.1",
             "CRASH_AT": poison.map { "events/\($0.partition)@\($0.offset)" }.sorted().joined(separator: ","),
         ]
@@ -58,7 +62,7 @@ import Testing
         let killPoints = (0..<Self.kills).map { _ in Int.random(in: 1_000..<(expected.count - 2_000), using: &random) }
             .sorted()
         for point in killPoints {
-            let reached = try await eventually(timeout: .seconds(120), interval: .milliseconds(50)) {
+            let reached = try await eventually(timeout: .seconds(400), interval: .milliseconds(50)) {
                 tally.update([supervisor])
                 return tally.distinct >= point
             }
@@ -88,7 +92,7 @@ import Testing
         var lastTotal = tally.total
         var lastProgress = ContinuousClock.now
         var declared: Set<ProcessedLine> = []
-        let finished = try await eventually(timeout: .seconds(420), interval: .milliseconds(200)) {
+        let finished = try await eventually(timeout: .seconds(780), interval: .milliseconds(200)) {
             tally.update([supervisor])
             if tally.total != lastTotal { (lastTotal, lastProgress) = (tally.total, .now) }
             declared = poisonedPositions(in: supervisor.stderr)
@@ -171,7 +175,7 @@ import Testing
             deadPositions[$0]?["racecar-error"] == "crashed the consumer: SIGKILL in process"
         }.count
         print(
-            "CrashSoakTests: \(expected.count) messages over \(Self.partitions) partitions, 2 workers, "
+            "CrashSoakTests: \(expected.count) messages over \(Self.partitions) partitions, \(Self.workers) workers, "
                 + "\(tally.total) processed, \(tally.duplicates) duplicates, \(poison.count) poison positions "
                 + "(\(declared.count) dead-lettered, \(innocent.count) of them by a kill -9 in flight, \(dead.count) copies in the dead-letter topic), \(killed.count) "
                 + "workers killed (\(killedWhileCrashing) while dying of a poison message), \(restarts) restarts; "
