@@ -7,7 +7,8 @@
  * At teardown it prints one line to standard output:
  *     noop count=<messages> first_ns=<CLOCK_MONOTONIC ns of the first> last_ns=<of the last>
  *          max_gap_ns=<longest wait between two messages> first_rss_kb=<VmRSS at the first
- *          message> peak_rss_kb=<VmHWM>
+ *          message> peak_rss_kb=<VmHWM> window_cpu_ns=<CPU spent consuming>
+ *          window_messages=<messages in that window> (see cpu_window in process_status.h)
  * (the peak RSS comes from the process itself: Linux carries a spawning process's peak over
  * into a child started with vfork and exec, so wait4 cannot tell it).
  *
@@ -30,6 +31,7 @@ typedef struct noop_consumer {
     uint64_t last_ns;
     uint64_t max_gap_ns;
     long first_rss_kb;
+    cpu_window cpu;
     int reads_clock;
 } noop_consumer;
 
@@ -60,6 +62,7 @@ static racecar_status noop_process(void *instance, const racecar_message *messag
     noop_consumer *self = instance;
     self->count++;
     if (self->reads_clock) {
+        cpu_window_record(&self->cpu, self->count - 1, self->count);
         uint64_t now = monotonic_ns();
         if (self->first_ns == 0) {
             self->first_ns = now;
@@ -75,8 +78,9 @@ static racecar_status noop_process(void *instance, const racecar_message *messag
 static void noop_teardown(void *instance) {
     noop_consumer *self = instance;
     printf("noop count=%" PRIu64 " first_ns=%" PRIu64 " last_ns=%" PRIu64 " max_gap_ns=%" PRIu64
-           " first_rss_kb=%ld peak_rss_kb=%ld\n",
-           self->count, self->first_ns, self->last_ns, self->max_gap_ns, self->first_rss_kb, process_status_kb("VmHWM"));
+           " first_rss_kb=%ld peak_rss_kb=%ld window_cpu_ns=%" PRIu64 " window_messages=%" PRIu64 "\n",
+           self->count, self->first_ns, self->last_ns, self->max_gap_ns, self->first_rss_kb, process_status_kb("VmHWM"),
+           self->cpu.last_cpu_ns - self->cpu.first_cpu_ns, self->cpu.last_count - self->cpu.first_count);
     fflush(stdout);
 }
 

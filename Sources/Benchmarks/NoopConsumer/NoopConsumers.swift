@@ -8,7 +8,7 @@ import RacecarSDK
 /// What the no-op consumers record: how many messages they saw, when the first and the
 /// last arrived (CLOCK_MONOTONIC nanoseconds, the clock racecar-bench reads too), and the
 /// longest wait between two consecutive calls (a sign of fetch stalls). Nothing here
-/// allocates, so the per-message cost is a counter and one clock read.
+/// allocates, so the per-message cost is a counter, one clock read and a look at the CPU window.
 ///
 /// Setting `NOOP_SKIP_CLOCK=1` before the consumer is created turns the clock reads off;
 /// racecar-bench does that to time a bare call across the plugin ABI.
@@ -19,6 +19,8 @@ struct NoopTally {
     private(set) var longestGapNanoseconds: UInt64 = 0
     /// VmRSS at the first message, before librdkafka's prefetched queue has had time to grow.
     private(set) var firstRSSKilobytes = -1
+    /// The process's CPU time while consuming (see `cpu_window` in process_status.h).
+    private var cpuWindow = cpu_window()
     private let readsClock: Bool
 
     init() {
@@ -28,8 +30,10 @@ struct NoopTally {
     @inline(__always)
     mutating func record(_ messages: Int) {
         guard messages > 0 else { return }
+        let before = count
         count &+= messages
         guard readsClock else { return }
+        cpu_window_record(&cpuWindow, UInt64(before), UInt64(count))
         let now = monotonicNanoseconds()
         if firstNanoseconds == 0 {
             firstNanoseconds = now
@@ -45,7 +49,9 @@ struct NoopTally {
     /// into a child started with vfork and exec).
     func report() {
         print(
-            "noop count=\(count) first_ns=\(firstNanoseconds) last_ns=\(lastNanoseconds) max_gap_ns=\(longestGapNanoseconds) first_rss_kb=\(firstRSSKilobytes) peak_rss_kb=\(statusKilobytes("VmHWM"))"
+            "noop count=\(count) first_ns=\(firstNanoseconds) last_ns=\(lastNanoseconds) max_gap_ns=\(longestGapNanoseconds) first_rss_kb=\(firstRSSKilobytes) peak_rss_kb=\(statusKilobytes("VmHWM")) "
+                + "window_cpu_ns=\(cpuWindow.last_cpu_ns - cpuWindow.first_cpu_ns) "
+                + "window_messages=\(cpuWindow.last_count - cpuWindow.first_count)"
         )
         fflush(nil)
     }

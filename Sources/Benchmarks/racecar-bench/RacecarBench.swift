@@ -343,13 +343,21 @@ struct RacecarBench: ParsableCommand {
                         throw error
                     }
                     results[key(build, variant), default: []].append(result)
+                    func consuming(_ result: RunResult) -> String {
+                        guard let cpu = result.windowCPUNanoseconds, let messages = result.windowMessages else {
+                            return ""
+                        }
+                        return
+                            " (\(format(Double(cpu) / 1e9, 2)) s over \(grouped(Double(messages))) messages consuming)"
+                    }
                     let instances =
                         result.instanceCounts.count > 1
                         ? ", messages per instance \(result.instanceCounts.min()!)-\(result.instanceCounts.max()!)"
                         : ""
                     log(
                         "run \(run)/\(runCount) \(variant.id): \(grouped(result.messagesPerSecond)) msgs/s, "
-                            + "\(format(result.cpuSeconds, 2)) s CPU, \(format(Double(result.peakRSSBytes) / 1_048_576, 1)) MB peak RSS, "
+                            + "\(format(result.cpuSeconds, 2)) s CPU\(consuming(result)), "
+                            + "\(format(Double(result.peakRSSBytes) / 1_048_576, 1)) MB peak RSS, "
                             + "longest gap \(format(Double(result.longestGapNanoseconds) / 1e6, 0)) ms, "
                             + "first message after \(format(Double(result.startToFirstNanoseconds) / 1e9, 1)) s\(instances); "
                             + "all \(runSettings.messages) seen and committed; \(result.librdkafka.description)")

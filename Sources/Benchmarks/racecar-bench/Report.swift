@@ -71,6 +71,10 @@ struct VariantSummary {
     let messagesPerSecond: Double
     let megabytesPerSecond: Double
     let cpuSecondsPerMillion: Double
+    /// CPU per million messages while consuming, where every run measured it.
+    let consumingCPUSecondsPerMillion: Double?
+    /// A supervisor's own CPU per run, without its worker's.
+    let supervisorOwnCPUSeconds: Double?
     let peakRSSMegabytes: Double
     /// RSS at the first message, where every run reported it.
     let firstRSSMegabytes: Double?
@@ -79,6 +83,7 @@ struct VariantSummary {
     /// Against the raw consumer of the same mode; nil for the raw consumers themselves.
     var throughputRatio: Double?
     var cpuRatio: Double?
+    var consumingCPURatio: Double?
     /// Megabytes above the raw consumer of the same mode, at the first message and at the peak.
     var firstRSSOverRaw: Double?
     var peakRSSOverRaw: Double?
@@ -89,6 +94,15 @@ struct VariantSummary {
         messagesPerSecond = median(runs.map(\.messagesPerSecond))
         megabytesPerSecond = median(runs.map { $0.messagesPerSecond * Double(messageSize) / 1e6 })
         cpuSecondsPerMillion = median(runs.map { $0.cpuSeconds / Double($0.messages) * 1e6 })
+        let windows = runs.compactMap { run -> Double? in
+            guard let cpu = run.windowCPUNanoseconds, let messages = run.windowMessages, messages > 0 else {
+                return nil
+            }
+            return Double(cpu) / 1e9 / Double(messages) * 1e6
+        }
+        consumingCPUSecondsPerMillion = windows.count == runs.count ? median(windows) : nil
+        let supervisors = runs.compactMap(\.supervisorOwnCPUSeconds)
+        supervisorOwnCPUSeconds = supervisors.count == runs.count ? median(supervisors) : nil
         peakRSSMegabytes = median(runs.map { Double($0.peakRSSBytes) / 1_048_576 })
         let firstRSS = runs.compactMap(\.firstRSSBytes)
         firstRSSMegabytes = firstRSS.count == runs.count ? median(firstRSS.map { Double($0) / 1_048_576 }) : nil
@@ -113,6 +127,9 @@ func withRatios(_ summaries: [VariantSummary]) -> [VariantSummary] {
         else { return result }
         result.throughputRatio = summary.messagesPerSecond / raw.messagesPerSecond
         result.cpuRatio = summary.cpuSecondsPerMillion / raw.cpuSecondsPerMillion
+        if let consuming = summary.consumingCPUSecondsPerMillion, let rawConsuming = raw.consumingCPUSecondsPerMillion {
+            result.consumingCPURatio = consuming / rawConsuming
+        }
         result.peakRSSOverRaw = summary.peakRSSMegabytes - raw.peakRSSMegabytes
         if let first = summary.firstRSSMegabytes, let rawFirst = raw.firstRSSMegabytes {
             result.firstRSSOverRaw = first - rawFirst
@@ -185,19 +202,30 @@ struct BenchReport {
     /// A pass's results table (also printed to standard output).
     func table(_ pass: LibrdkafkaPass) -> String {
         var lines = [
-            "| variant | msgs/s | MB/s | CPU s per 1M msgs | RSS at first message MB | peak RSS MB | throughput vs raw | CPU vs raw | RSS vs raw MB: first, peak | longest gap ms | start + join s |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| variant | msgs/s | MB/s | CPU s per 1M msgs | CPU s per 1M consuming | RSS at first message MB | peak RSS MB | throughput vs raw | CPU vs raw | consuming CPU vs raw | RSS vs raw MB: first, peak | longest gap ms | start + join s |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for summary in pass.summaries {
             let baseline = summary.variant.isRaw ? "baseline (\(summary.variant.mode))" : "–"
             lines.append(
                 "| \(summary.variant.title) | \(grouped(summary.messagesPerSecond)) | \(format(summary.megabytesPerSecond, 1)) "
-                    + "| \(format(summary.cpuSecondsPerMillion, 2)) | \(summary.firstRSSMegabytes.map { format($0, 1) } ?? "–") "
+                    + "| \(format(summary.cpuSecondsPerMillion, 2)) "
+                    + "| \(summary.consumingCPUSecondsPerMillion.map { format($0, 2) } ?? "–") "
+                    + "| \(summary.firstRSSMegabytes.map { format($0, 1) } ?? "–") "
                     + "| \(format(summary.peakRSSMegabytes, 1)) "
                     + "| \(summary.throughputRatio.map { format($0, 2) + "×" } ?? baseline) "
                     + "| \(summary.cpuRatio.map { format($0, 2) + "×" } ?? (summary.variant.isRaw ? "baseline" : "–")) "
+                    + "| \(summary.consumingCPURatio.map { format($0, 2) + "×" } ?? (summary.variant.isRaw ? "baseline" : "–")) "
                     + "| \(rssOverRaw(summary)) "
                     + "| \(format(summary.longestGapMilliseconds, 0)) | \(format(summary.startToFirstSeconds, 1)) |")
+        }
+        let supervisors = pass.summaries.compactMap { summary in
+            summary.supervisorOwnCPUSeconds.map { "`\(summary.variant.id)` \(format($0, 3)) s" }
+        }
+        if !supervisors.isEmpty {
+            lines.append(
+                "\nThe supervisor's own CPU per run, start to exit, its worker's left out (median): "
+                    + supervisors.joined(separator: ", ") + ".")
         }
         return lines.joined(separator: "\n")
     }
@@ -362,7 +390,8 @@ struct BenchReport {
         }
         text += """
             - **msgs/s, MB/s**: messages (and value bytes, 1 MB = 10^6 B) from the first message to the last as the consumer saw them (CLOCK_MONOTONIC); the group join and start-up are excluded and shown in the last column.
-            - **CPU s per 1M msgs**: user + system CPU of the whole consumer process (from `wait4`), start to exit, per million messages.
+            - **CPU s per 1M msgs**: user + system CPU of the whole consumer process (from `wait4`), start to exit, per million messages; for a supervised worker, the supervisor's and the worker's together.
+            - **CPU s per 1M consuming**: the CPU time of the process that consumes (every thread, `CLOCK_PROCESS_CPUTIME_ID`), read by the consumer at its first message and each time its count passes a multiple of 1,024, per million messages between the first and the last reading: the per-message cost without start-up, the group join and the idle polling until the benchmark's SIGTERM, which make the whole-process figure vary from run to run. For a supervised worker it is the worker's alone (the supervisor's own CPU for the whole run is in the supervised line below the table).
             - **RSS at first message, peak RSS**: the consumer process's resident set size (VmRSS) when its first message arrived, and its maximum (VmHWM) at the end; the consumer reads both from /proc/self/status (1 MB here = 2^20 B). The first is the process itself, libraries and runtime included, before librdkafka's prefetch queue has had time to grow; peak minus first is mostly that queue: fetched messages waiting to be consumed, which grows faster the more the fetcher outruns the consumer, so it varies a lot from run to run for raw and host alike.
             - **RSS vs raw**: megabytes above the raw consumer of the same mode, at the first message and at the peak (medians' difference).
             - **longest gap**: the longest wait between two consecutive messages (batches, for the batch variants) inside the run. Gaps of hundreds of milliseconds are time spent waiting for librdkafka to fetch, not processing: DESIGN.md's "1-second fetch stall" (`queued.min.messages`), or a long-poll fetch (`fetch.wait.max.ms`, racecar-host's `max_wait_time`) holding the connection. They hit raw and host consumers alike, at random, and make single runs of a 1-second workload noisy; `--kafka-property queued.min.messages=...` or `--kafka-property fetch.wait.max.ms=...` shows their effect.

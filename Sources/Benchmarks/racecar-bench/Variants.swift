@@ -96,6 +96,12 @@ struct RunResult {
     let userSeconds: Double
     let systemSeconds: Double
     var cpuSeconds: Double { userSeconds + systemSeconds }
+    /// The consuming process's CPU from its first message to (nearly) its last, and the
+    /// messages in between: the per-message cost without start-up, join and idle polling.
+    let windowCPUNanoseconds: UInt64?
+    let windowMessages: Int?
+    /// A supervisor's CPU without its worker's (which the supervisor logs as it reaps it).
+    let supervisorOwnCPUSeconds: Double?
     /// The consumer's own VmHWM at the end (see NoopReport).
     let peakRSSBytes: Int
     /// The consumer's VmRSS at its first message: the process and librdkafka before the
@@ -112,6 +118,19 @@ struct RunResult {
     let librdkafka: LoadedLibrdkafka
 
     var messagesPerSecond: Double { Double(messages) / (Double(consumeNanoseconds) / 1e9) }
+}
+
+/// The CPU a supervisor's worker used, from the line the supervisor logs as it reaps a worker
+/// that stopped (`worker 0 of C (pid N) stopped after 12.3 s, 0.95 s of CPU`); nil for a
+/// single process.
+func workerCPUSeconds(supervisorLog: String) -> Double? {
+    let seconds = supervisorLog.split(separator: "\n").compactMap { line -> Double? in
+        guard line.contains(") stopped after "), let end = line.range(of: " s of CPU", options: .backwards) else {
+            return nil
+        }
+        return Double(line[..<end.lowerBound].split(separator: " ").last ?? "")
+    }
+    return seconds.isEmpty ? nil : seconds.reduce(0, +)
 }
 
 /// Everything a run needs to know about the set-up.
@@ -305,6 +324,7 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
             "committed offsets differ from the high watermarks after the run: \(describe(finalOffsets, against: settings.highWatermarks))"
         )
     }
+    let workerCPU = workerCPUSeconds(supervisorLog: child.standardError)
     // Passed: the scratch files are no longer needed, unless asked for.
     if !settings.keepLogs {
         for file in ["stdout.txt", "stderr.txt"] { unlink(workDirectory + "/" + file) }
@@ -318,6 +338,9 @@ func runOnce(_ variant: Variant, run: Int, settings: RunSettings) throws(BenchEr
         startToFirstNanoseconds: report.firstNanoseconds - child.startNanoseconds,
         userSeconds: outcome.userSeconds,
         systemSeconds: outcome.systemSeconds,
+        windowCPUNanoseconds: report.windowCPUNanoseconds,
+        windowMessages: report.windowMessages,
+        supervisorOwnCPUSeconds: workerCPU.map { outcome.userSeconds + outcome.systemSeconds - $0 },
         peakRSSBytes: peakRSSKilobytes * 1024,
         firstRSSBytes: report.firstRSSKilobytes.flatMap { $0 > 0 ? $0 * 1024 : nil },
         longestGapNanoseconds: report.longestGapNanoseconds ?? 0,
@@ -357,6 +380,10 @@ struct NoopReport {
     let firstRSSKilobytes: Int?
     /// Time spent inside `process`, where the consumer reports it.
     let busyNanoseconds: UInt64?
+    /// The process's CPU time while consuming, and the messages it covers (`cpu_window` in
+    /// process_status.h); nil when several instances each measured the same process.
+    let windowCPUNanoseconds: UInt64?
+    let windowMessages: Int?
 
     init?(_ line: String) {
         var fields: [String: String] = [:]
@@ -375,6 +402,8 @@ struct NoopReport {
         self.peakRSSKilobytes = fields["peak_rss_kb"].flatMap { Int($0) }
         self.firstRSSKilobytes = fields["first_rss_kb"].flatMap { Int($0) }
         self.busyNanoseconds = fields["busy_ns"].flatMap { UInt64($0) }
+        self.windowCPUNanoseconds = fields["window_cpu_ns"].flatMap { UInt64($0) }
+        self.windowMessages = fields["window_messages"].flatMap { Int($0) }
     }
 
     /// The whole process from its instances' lines: the counts added up, from the earliest
@@ -391,5 +420,7 @@ struct NoopReport {
         busyNanoseconds =
             reports.allSatisfy { $0.busyNanoseconds != nil }
             ? reports.reduce(0) { $0 + $1.busyNanoseconds! } : nil
+        windowCPUNanoseconds = active.count == 1 ? active[0].windowCPUNanoseconds : nil
+        windowMessages = active.count == 1 ? active[0].windowMessages : nil
     }
 }

@@ -23,7 +23,8 @@
  * else. After EXPECTED_MESSAGES messages it commits synchronously, leaves the group and prints
  *     noop count=<messages> first_ns=<CLOCK_MONOTONIC ns of the first> last_ns=<of the last>
  *          max_gap_ns=<longest wait between two messages or batches> first_rss_kb=<VmRSS at the
- *          first message> peak_rss_kb=<VmHWM>
+ *          first message> peak_rss_kb=<VmHWM> window_cpu_ns=<CPU spent consuming>
+ *          window_messages=<messages in that window> (see cpu_window in process_status.h)
  * Exit status 0 on success, 1 on a usage or Kafka error, 2 when no message came for
  * IDLE_LIMIT_MS.
  */
@@ -50,13 +51,17 @@ static uint64_t monotonic_ns(void) {
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 }
 
-/* Notes the time of a message (or batch): the first, the last and the longest gap. */
+/* Notes the time of a message (or batch): the first, the last and the longest gap, and the
+ * CPU spent consuming. */
 typedef struct timing {
     uint64_t first_ns, last_ns, max_gap_ns;
     long first_rss_kb;
+    cpu_window cpu;
 } timing;
 
-static void timing_record(timing *t) {
+/* The count went from COUNT_BEFORE to COUNT_AFTER. */
+static void timing_record(timing *t, long long count_before, long long count_after) {
+    cpu_window_record(&t->cpu, (uint64_t)count_before, (uint64_t)count_after);
     uint64_t now = monotonic_ns();
     if (t->first_ns == 0) {
         t->first_ns = now;
@@ -219,7 +224,7 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "raw-consumer: storing an offset: %s\n", rd_kafka_err2str(stored));
                     }
                     count++;
-                    timing_record(&t);
+                    timing_record(&t, count - 1, count);
                 }
                 rd_kafka_message_destroy(message);
                 continue;
@@ -244,7 +249,7 @@ int main(int argc, char **argv) {
                 for (size_t i = 0; i < polled; i++) rd_kafka_message_destroy(messages[i]);
                 if (accepted > 0) {
                     count += (long long)accepted;
-                    timing_record(&t);
+                    timing_record(&t, count - (long long)accepted, count);
                 }
                 continue;
             }
@@ -271,8 +276,9 @@ int main(int argc, char **argv) {
     free(p.last);
     free(p.touched);
     printf("noop count=%lld first_ns=%" PRIu64 " last_ns=%" PRIu64 " max_gap_ns=%" PRIu64
-           " first_rss_kb=%ld peak_rss_kb=%ld\n",
-           count, t.first_ns, t.last_ns, t.max_gap_ns, t.first_rss_kb, process_status_kb("VmHWM"));
+           " first_rss_kb=%ld peak_rss_kb=%ld window_cpu_ns=%" PRIu64 " window_messages=%" PRIu64 "\n",
+           count, t.first_ns, t.last_ns, t.max_gap_ns, t.first_rss_kb, process_status_kb("VmHWM"),
+           t.cpu.last_cpu_ns - t.cpu.first_cpu_ns, t.cpu.last_count - t.cpu.first_count);
     fflush(stdout);
     return status;
 }
