@@ -39,6 +39,13 @@ package struct KafkaMessage: @unchecked Sendable {
         return code == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaErrorCode(code)
     }
 
+    /// What librdkafka says about ``error``: for an error raised by the consumer itself, its
+    /// own text (`JoinGroup failed: Broker: Group authorization failed`), else the code's.
+    package var errorDescription: String? {
+        guard pointer.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return String(cString: rd_kafka_message_errstr(pointer))
+    }
+
     /// How many headers the message has. librdkafka parses the headers on first use, which
     /// allocates even for a message without any.
     package var headerCount: Int {

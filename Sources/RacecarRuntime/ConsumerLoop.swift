@@ -196,8 +196,11 @@ package final class ConsumerLoop<Client: KafkaClient> {
             return
         }
         if !error.isPartitionEOF {
+            let description = message.errorDescription ?? "\(error)"
             runtime.metrics?.pollFailed(error)
-            logger.warning("consumer error\(message.hasTopic ? " on \(message.topicPartition)" : ""): \(error)")
+            // A JoinGroup the broker refused reaches the host only as this error; librdkafka joins again.
+            if description.hasPrefix("JoinGroup failed") { runtime.metrics?.joinFailed() }
+            logger.warning("consumer error\(message.hasTopic ? " on \(message.topicPartition)" : ""): \(description)")
         }
         message.destroy()
     }

@@ -18,6 +18,8 @@ package protocol ConsumerMessage {
     func borrowed(topic: UnsafePointer<CChar>) -> BorrowedMessage
     /// The error the client reports in place of a message, if this is one.
     var error: KafkaErrorCode? { get }
+    /// The client's own words about ``error``: what failed, not just the code.
+    var errorDescription: String? { get }
     var headerCount: Int { get }
     /// Calls `body` with each header's name, value and value length, in order.
     func forEachHeader(_ body: (UnsafePointer<CChar>?, UnsafeRawPointer?, Int) -> Void)

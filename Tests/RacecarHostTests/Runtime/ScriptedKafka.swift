@@ -47,6 +47,7 @@ final class ScriptedKafka: KafkaClient, @unchecked Sendable {
         }
         var hasTopic: Bool { true }
         var error: KafkaErrorCode? { nil }
+        var errorDescription: String? { nil }
         var headerCount: Int { 0 }
         func forEachHeader(_ body: (UnsafePointer<CChar>?, UnsafeRawPointer?, Int) -> Void) {}
         func destroy() { ScriptedKafka.destroyed.withLock { $0.append("\(topicPartition)@\(offset)") } }
