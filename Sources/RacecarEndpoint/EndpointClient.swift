@@ -1,6 +1,7 @@
-import FlyingFox
-import FlyingSocks
 import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 
 /// Sends one request to a running host's endpoint: what `racecarctl status --url` uses.
 package enum EndpointClient {
@@ -10,30 +11,64 @@ package enum EndpointClient {
         package var body: Data
     }
 
-    /// Sends `method` `path` to the endpoint at `url` (`http://127.0.0.1:8080`).
+    /// One event loop thread for every request of this process, started by the first.
+    private static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    /// Sends `method` `path` to the endpoint at `url` (`http://127.0.0.1:8080`), on a connection
+    /// of its own, and reads the whole response.
     ///
     /// - Throws: ``EndpointError/malformedRequest(_:)`` for a URL that is not
-    ///   `http://<IP address>:<port>`; the connection's own error when nothing answers.
+    ///   `http://<IP address>:<port>`; the connection's own error when it is not made within
+    ///   5 s or fails, `ChannelError.eof` when it ends before the response does.
     package static func send(
         _ method: String, _ path: String, to url: String, token: String? = nil, body: Data = Data()
     ) async throws -> Response {
         let address = try socketAddress(url)
-        var headers: [HTTPHeader: String] = [.host: hostPart(url)]
-        if let token { headers[.authorization] = "Bearer \(token)" }
-        if !body.isEmpty { headers[.contentType] = "application/json" }
-        var client = HTTPClient()
-        let response = try await client.sendHTTPRequest(
-            HTTPRequest(
-                method: HTTPMethod(method), version: .http11, path: path, query: [], headers: headers, body: body),
-            to: address)
-        return Response(status: response.statusCode.code, body: try await response.bodyData)
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: hostPart(url))
+        if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if !body.isEmpty { headers.add(name: "Content-Type", value: "application/json") }
+        if !body.isEmpty || method == "POST" { headers.add(name: "Content-Length", value: String(body.count)) }
+        headers.add(name: "Connection", value: "close")
+        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path, headers: headers)
+
+        let connection = try await ClientBootstrap(group: group)
+            .connectTimeout(.seconds(5))
+            .connect(to: address) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                        wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await connection.executeThenClose { inbound, outbound in
+            var request: [HTTPClientRequestPart] = [.head(head)]
+            if !body.isEmpty { request.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            request.append(.end(nil))
+            try await outbound.write(contentsOf: request)
+
+            var status: Int?
+            var received = ByteBuffer()
+            for try await part in inbound {
+                switch part {
+                case .head(let head):
+                    status = Int(head.status.code)
+                case .body(var chunk):
+                    received.writeBuffer(&chunk)
+                case .end:
+                    guard let status else { throw ChannelError.eof }
+                    return Response(status: status, body: Data(received.readableBytesView))
+                }
+            }
+            throw ChannelError.eof
+        }
     }
 
     private static func hostPart(_ url: String) -> String {
         String(url.dropFirst("http://".count).prefix { $0 != "/" })
     }
 
-    private static func socketAddress(_ url: String) throws(EndpointError) -> any SocketAddress {
+    private static func socketAddress(_ url: String) throws(EndpointError) -> SocketAddress {
         let malformed = EndpointError.malformedRequest(
             "\(url) is not the endpoint's address: expected http://<IP address>:<port>, e.g. http://127.0.0.1:8080")
         guard url.hasPrefix("http://") else { throw malformed }
@@ -43,8 +78,10 @@ package enum EndpointClient {
         var host = String(authority[..<colon])
         if host == "localhost" { host = "127.0.0.1" }
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        if let address = try? sockaddr_in.inet(ip4: host, port: port) { return address }
-        if let address = try? sockaddr_in6.inet6(ip6: host, port: port) { return address }
-        throw malformed
+        do {
+            return try SocketAddress(ipAddress: host, port: Int(port))
+        } catch {
+            throw malformed
+        }
     }
 }

@@ -1,14 +1,27 @@
-import FlyingFox
-import FlyingSocks
 import Foundation
 import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import RacecarConfiguration
 import ServiceLifecycle
 
-/// The HTTP listener of the operations endpoint (FlyingFox): serves ``EndpointRoutes`` on
-/// `http_host`:`http_port` until the graceful shutdown, on the cooperative pool, never on the
-/// polling thread.
+/// The HTTP listener of the operations endpoint (swift-nio): serves ``EndpointRoutes`` on
+/// `http_host`:`http_port` until the graceful shutdown, on an event loop thread of its own and
+/// the cooperative pool, never on the polling thread.
+///
+/// One request per connection: each response says `Connection: close`, so a graceful shutdown
+/// leaves no idle keep-alive connection to wait for.
 package struct EndpointServer: Service {
+    /// The largest request body read; a larger one is answered 413.
+    private static let maximumBodySize = 1 << 20
+    private static let tooLarge = EndpointResponse.error(
+        413, "the request body is larger than 1 MiB (\(maximumBodySize) bytes), the endpoint's limit")
+    /// How long a client has to send its whole request.
+    private static let requestTimeout: TimeAmount = .seconds(10)
+    /// How long a request in flight at the graceful shutdown has to finish.
+    private static let shutdownGrace: TimeAmount = .seconds(1)
+
     private let host: String
     private let port: UInt16
     private let routes: EndpointRoutes
@@ -25,54 +38,154 @@ package struct EndpointServer: Service {
     ///
     /// - Throws: ``EndpointError/invalidHost(_:)`` or ``EndpointError/cannotListen(address:reason:)``.
     package func run() async throws {
-        let handler = ClosureHTTPHandler { [routes] request in
-            let body = request.method == .POST ? try await request.bodyData : Data()
-            let response = await routes.respond(
-                to: EndpointRequest(
-                    method: request.method.rawValue, path: request.path,
-                    authorization: request.headers[.authorization], body: body))
-            var headers: HTTPHeaders = [.contentType: response.contentType]
-            if let challenge = response.challenge { headers[HTTPHeader("WWW-Authenticate")] = challenge }
-            return HTTPResponse(
-                statusCode: HTTPStatusCode(response.status, phrase: Self.phrase(response.status)), headers: headers,
-                body: response.body)
+        let address = try socketAddress()
+        // One thread is plenty for probes and scrapes, and takes no core from the poll loop.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            try await serve(on: address, group: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
         }
-        let server = HTTPServer(config: .init(address: try address(), timeout: 10, logger: .disabled), handler: handler)
-        try await withGracefulShutdownHandler {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    do {
-                        try await server.run()
-                    } catch {
-                        // Stopping closes the listening socket, which ends run() with an error.
-                        if Task.isShuttingDownGracefully || error is CancellationError { return }
-                        throw EndpointError.cannotListen(address: "\(host):\(port)", reason: "\(error)")
+        try await group.shutdownGracefully()
+    }
+
+    private func serve(on address: SocketAddress, group: MultiThreadedEventLoopGroup) async throws {
+        let listener: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, Never>, Never>
+        do {
+            listener = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(to: address) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                        return try NIOAsyncChannel<HTTPServerRequestPart, Never>(wrappingChannelSynchronously: channel)
                     }
                 }
-                group.addTask {
-                    // Only to log the address (port 0 picks one); cancelled if the server fails.
-                    while true {
-                        if let bound = await server.listeningAddress {
-                            return logger.info(
-                                "HTTP endpoint listening on http://\(Self.describe(bound) ?? "\(host):\(port)")")
+        } catch {
+            throw EndpointError.cannotListen(address: "\(host):\(port)", reason: Self.reason(error))
+        }
+        logger.info(
+            "HTTP endpoint listening on http://\(Self.describe(listener.channel.localAddress) ?? "\(host):\(port)")")
+        do {
+            try await withGracefulShutdownHandler {
+                try await listener.executeThenClose { connections in
+                    try await withThrowingDiscardingTaskGroup { group in
+                        for try await connection in connections {
+                            group.addTask { await respond(on: connection) }
                         }
-                        try await Task.sleep(for: .milliseconds(20))
                     }
                 }
-                // The server's failure ends the group at once, cancelling the logging task.
-                try await group.next()
-                try await group.next()
+            } onGracefulShutdown: {
+                // Closing the listener ends the accepting loop; each open connection has its
+                // shutdownGrace to finish.
+                listener.channel.close(promise: nil)
             }
-        } onGracefulShutdown: {
-            Task { await server.stop(timeout: 1) }
+        } catch {
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            throw EndpointError.cannotListen(address: "\(host):\(port)", reason: Self.reason(error))
         }
     }
 
-    private func address() throws(EndpointError) -> any SocketAddress {
-        let literal = host == "localhost" ? "127.0.0.1" : host
-        if let address = try? sockaddr_in.inet(ip4: literal, port: port) { return address }
-        if let address = try? sockaddr_in6.inet6(ip6: literal, port: port) { return address }
-        throw .invalidHost(host)
+    /// Reads one request from `connection`, answers it and closes the connection.
+    private func respond(on connection: NIOAsyncChannel<HTTPServerRequestPart, Never>) async {
+        let channel = connection.channel
+        let deadline = channel.eventLoop.scheduleTask(in: Self.requestTimeout) { channel.close(promise: nil) }
+        defer { deadline.cancel() }
+        do {
+            try await withGracefulShutdownHandler {
+                try await connection.executeThenClose { parts in
+                    var request: HTTPRequestHead?
+                    var body = ByteBuffer()
+                    var refused = false
+                    for try await part in parts {
+                        switch part {
+                        case .head(let head):
+                            request = head
+                            // A declared length over the limit is refused before the body is read.
+                            if let length = head.headers.first(name: "Content-Length").flatMap(Int.init),
+                                length > Self.maximumBodySize
+                            {
+                                try await Self.refuseBody(answering: head, on: channel)
+                                refused = true
+                            }
+                        case .body(var chunk):
+                            guard !refused else { continue }
+                            // A chunked body has no declared length: it is counted as it comes.
+                            guard body.readableBytes + chunk.readableBytes <= Self.maximumBodySize else {
+                                try await Self.refuseBody(answering: request, on: channel)
+                                refused = true
+                                continue
+                            }
+                            body.writeBuffer(&chunk)
+                        case .end:
+                            guard !refused, let request else { return }
+                            // The request is in: its answer may take longer (a reload waits for the swap).
+                            deadline.cancel()
+                            let response = await routes.respond(
+                                to: EndpointRequest(
+                                    method: request.method.rawValue, path: Self.path(request.uri),
+                                    authorization: request.headers.first(name: "Authorization"),
+                                    body: Data(body.readableBytesView)))
+                            return try await Self.write(response, answering: request, to: channel)
+                        }
+                    }
+                }
+            } onGracefulShutdown: {
+                _ = channel.eventLoop.scheduleTask(in: Self.shutdownGrace) { channel.close(promise: nil) }
+            }
+        } catch {
+            // A connection that fails (reset, unparsable, past a deadline) fails alone; NIO's
+            // error handler has answered an unparsable request with 400.
+        }
+    }
+
+    /// Answers 413 and closes the output. The rest of the body is then read and dropped, until
+    /// the client closes or the request's deadline: closing with input unread would reset the
+    /// connection, and the client could lose the answer.
+    private static func refuseBody(answering request: HTTPRequestHead?, on channel: any Channel) async throws {
+        try await write(tooLarge, answering: request, to: channel)
+        try await channel.close(mode: .output).get()
+    }
+
+    /// Writes `response` and waits until the socket took it: closing a channel drops the writes
+    /// still queued on it.
+    private static func write(
+        _ response: EndpointResponse, answering request: HTTPRequestHead?, to channel: any Channel
+    ) async throws {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: response.contentType)
+        headers.add(name: "Content-Length", value: String(response.body.count))
+        if let challenge = response.challenge { headers.add(name: "WWW-Authenticate", value: challenge) }
+        headers.add(name: "Connection", value: "close")
+        let status = HTTPResponseStatus.custom(code: UInt(response.status), reasonPhrase: phrase(response.status))
+        channel.write(
+            HTTPServerResponsePart.head(
+                HTTPResponseHead(version: request?.version ?? .http1_1, status: status, headers: headers)),
+            promise: nil)
+        // A response to HEAD has the length of the body it does not carry.
+        if request?.method != .HEAD, !response.body.isEmpty {
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: response.body))), promise: nil)
+        }
+        try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+    }
+
+    /// The request target's path: without its query or fragment.
+    private static func path(_ target: String) -> String {
+        String(target.prefix { $0 != "?" && $0 != "#" })
+    }
+
+    private func socketAddress() throws(EndpointError) -> SocketAddress {
+        do {
+            return try SocketAddress(ipAddress: host == "localhost" ? "127.0.0.1" : host, port: Int(port))
+        } catch {
+            throw .invalidHost(host)
+        }
+    }
+
+    /// An `errno` as `strerror` words it, anything else as it describes itself.
+    private static func reason(_ error: any Error) -> String {
+        guard let error = error as? IOError else { return "\(error)" }
+        return "\(String(cString: strerror(error.errnoCode))) (errno \(error.errnoCode))"
     }
 
     private static func phrase(_ status: Int) -> String {
@@ -85,17 +198,19 @@ package struct EndpointServer: Service {
         case 404: "Not Found"
         case 405: "Method Not Allowed"
         case 409: "Conflict"
+        case 413: "Content Too Large"
         case 501: "Not Implemented"
         case 503: "Service Unavailable"
         default: "Status \(status)"
         }
     }
 
-    private static func describe(_ address: Socket.Address?) -> String? {
+    private static func describe(_ address: SocketAddress?) -> String? {
+        guard let address, let ip = address.ipAddress, let port = address.port else { return nil }
         switch address {
-        case .ip4(let ip, let port): "\(ip):\(port)"
-        case .ip6(let ip, let port): "[\(ip)]:\(port)"
-        default: nil
+        case .v4: return "\(ip):\(port)"
+        case .v6: return "[\(ip)]:\(port)"
+        default: return nil
         }
     }
 }

@@ -99,6 +99,8 @@ import Testing
         #expect(
             (try Endpoint.object(ready.body)["reason"] as? String)?.contains("no assignment yet") == true, "\(ready)")
         #expect(try await endpoint.get("/health/live").status == 200, "a host waiting for the group is alive")
+        let head = try await endpoint.send("HEAD", "/health/ready")
+        #expect(head.status == 503 && head.body.isEmpty, "a probe by HEAD: the status, no body: \(head)")
 
         cluster.clearRequestErrors(.joinGroup)
         try await endpoint.waitFor("readiness", "/health/ready") { status, _ in status == 200 }
@@ -213,6 +215,9 @@ import Testing
         #expect(wrongToken.status == 403 && wrongToken.body.contains(#""error""#), "\(wrongToken)")
         let malformed = try await endpoint.send("POST", "/control/pause", token: Self.token, body: #"{"topic": 3}"#)
         #expect(malformed.status == 400 && malformed.body.contains("expected a JSON body"), "\(malformed)")
+        let oversized = try await endpoint.send(
+            "POST", "/control/pause", token: Self.token, body: String(repeating: " ", count: 2 << 20))
+        #expect(oversized.status == 413 && oversized.body.contains("larger than 1 MiB"), "\(oversized)")
         let reload = try await endpoint.send("POST", "/control/reload", token: Self.token)
         #expect(reload.status == 202 && reload.body.contains("swapped in place"), "\(reload)")
         #expect(try await endpoint.send("POST", "/control/reload").status == 401, "reloading needs the token too")
@@ -286,8 +291,8 @@ import Testing
         let errors = second.stderr.split(separator: "\n").filter { $0.hasPrefix("racecar-host: error: ") }
         #expect(
             errors == [
-                "racecar-host: error: the HTTP endpoint cannot listen on 127.0.0.1:\(port): failed(type: \"Bind\", "
-                    + "errno: 98, message: \"Address already in use\") (check http_host and http_port)"
+                "racecar-host: error: the HTTP endpoint cannot listen on 127.0.0.1:\(port): Address already in use "
+                    + "(errno 98) (check http_host and http_port)"
             ], "\(second.stderr)")
         first.send(SIGTERM)
         #expect(try await first.waitForExit() == 0)
