@@ -13,7 +13,10 @@ struct ConfigFile {
         self.path = path
         let document: Node?
         do {
-            document = try Yams.compose(yaml: contents)
+            // The basic resolver tags no scalar: the key table reads every value from its text
+            // itself, and Yams's default resolver compiles a dozen NSRegularExpressions (ICU's
+            // regex engine, about 1 MB of every host process's RSS) to guess types unused here.
+            document = try Yams.compose(yaml: contents, .basic)
         } catch let error as YamlError {
             throw .unreadableFile(path: path, reason: Self.describe(error))
         } catch {
