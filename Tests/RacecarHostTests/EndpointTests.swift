@@ -24,6 +24,16 @@ import Testing
             ["RACECAR_HTTP_PORT": "0", "RACECAR_HTTP_CONTROL_TOKEN": Self.token].merging(extra) { $1 })
     }
 
+    /// The sockets process `pid` has open, by inode (`socket:[12345]` in /proc/PID/fd).
+    static func sockets(of pid: Int32) -> Set<String> {
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+        return Set(
+            descriptors.compactMap {
+                try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")
+            }
+            .filter { $0.hasPrefix("socket:") })
+    }
+
     /// A file that does not exist yet: the blocking consumer waits for it.
     func releaseFile() -> String { directory.appendingPathComponent("release-\(UUID().uuidString)").path }
 
@@ -296,6 +306,28 @@ import Testing
             ], "\(second.stderr)")
         first.send(SIGTERM)
         #expect(try await first.waitForExit() == 0)
+    }
+
+    /// A worker started while the supervisor listens (a restart) inherits none of its sockets:
+    /// swift-nio opens them without close-on-exec, and a lingering worker holding the listening
+    /// socket would keep the port from the next supervisor.
+    @Test func aRestartedWorkerHoldsNoneOfTheSupervisorsSockets() async throws {
+        try cluster.createTopic("events", partitions: 1)
+        let supervisor = try start(["RACECAR_PARALLEL_WORKERS": "1"])
+        let endpoint = try await Endpoint(of: supervisor)
+        let first = try #require(
+            try await supervisor.waitForStatus("the worker") { $0.workers[0].pid != nil }.workers[0].pid)
+        _ = try await endpoint.get("/status")
+        kill(first, SIGKILL)
+        let restarted = try #require(
+            try await supervisor.waitForStatus("the restarted worker") {
+                $0.workers[0].pid != nil && $0.workers[0].pid != first && $0.workers[0].state == .consuming
+            }.workers[0].pid)
+        let supervisorSockets = Self.sockets(of: supervisor.pid)
+        #expect(!supervisorSockets.isEmpty, "the listening socket")
+        #expect(Self.sockets(of: restarted).isDisjoint(with: supervisorSockets))
+        supervisor.send(SIGTERM)
+        #expect(try await supervisor.waitForExit() == 0)
     }
 
     @Test func aSupervisorServesEveryWorkerStatusMetricsAndControl() async throws {
