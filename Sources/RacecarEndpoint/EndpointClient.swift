@@ -13,13 +13,17 @@ package enum EndpointClient {
 
     /// One event loop thread for every request of this process, started by the first.
     private static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// How long the response may take once connected: a supervised reload answers only after
+    /// every worker swapped.
+    private static let responseTimeout: TimeAmount = .seconds(60)
 
     /// Sends `method` `path` to the endpoint at `url` (`http://127.0.0.1:8080`), on a connection
     /// of its own, and reads the whole response.
     ///
     /// - Throws: ``EndpointError/malformedRequest(_:)`` for a URL that is not
     ///   `http://<IP address>:<port>`; the connection's own error when it is not made within
-    ///   5 s or fails, `ChannelError.eof` when it ends before the response does.
+    ///   5 s or fails, `ChannelError.eof` when it ends before the response does, which it does
+    ///   60 s after connecting.
     package static func send(
         _ method: String, _ path: String, to url: String, token: String? = nil, body: Data = Data()
     ) async throws -> Response {
@@ -41,6 +45,9 @@ package enum EndpointClient {
                         wrappingChannelSynchronously: channel)
                 }
             }
+        let channel = connection.channel
+        let deadline = channel.eventLoop.scheduleTask(in: Self.responseTimeout) { channel.close(promise: nil) }
+        defer { deadline.cancel() }
         return try await connection.executeThenClose { inbound, outbound in
             var request: [HTTPClientRequestPart] = [.head(head)]
             if !body.isEmpty { request.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }

@@ -17,7 +17,7 @@ package struct EndpointServer: Service {
     private static let maximumBodySize = 1 << 20
     private static let tooLarge = EndpointResponse.error(
         413, "the request body is larger than 1 MiB (\(maximumBodySize) bytes), the endpoint's limit")
-    /// How long a client has to send its whole request.
+    /// How long a client has to send its whole request, and to read the response.
     private static let requestTimeout: TimeAmount = .seconds(10)
     /// How long a request in flight at the graceful shutdown has to finish.
     private static let shutdownGrace: TimeAmount = .seconds(1)
@@ -126,6 +126,12 @@ package struct EndpointServer: Service {
                                     method: request.method.rawValue, path: Self.path(request.uri),
                                     authorization: request.headers.first(name: "Authorization"),
                                     body: Data(body.readableBytesView)))
+                            // Writing gets the same limit: a client that stops reading must not
+                            // keep the connection.
+                            let writing = channel.eventLoop.scheduleTask(in: Self.requestTimeout) {
+                                channel.close(promise: nil)
+                            }
+                            defer { writing.cancel() }
                             return try await Self.write(response, answering: request, to: channel)
                         }
                     }
