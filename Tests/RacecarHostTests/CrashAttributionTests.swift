@@ -58,9 +58,10 @@ import Testing
     /// Starts `consumer` with a slot file the test created, crashing at `position`; waits for the
     /// crash and the exit, and measures the time between them.
     ///
-    /// The exit must come within 10 s of the first crash output, a bound that only a held process
+    /// The exit must come within 20 s of the first crash output, a bound that only a held process
     /// misses (the runtime's crash handler once waited 32 s for the host's signal thread); the
-    /// time measured, well under 2 s, is printed.
+    /// time measured, well under 2 s on an idle machine, is printed. The runtime's default
+    /// backtrace (every thread, symbolicated) took over 10 s in CI with the whole suite running.
     func crash(
         _ plugin: String, _ consumer: String, at position: String, _ extra: [String: String] = [:]
     ) async throws -> CrashedRun {
@@ -83,7 +84,7 @@ import Testing
             }
         }
         let crashed = ContinuousClock.now
-        let status = try await host.waitForExit(timeout: .seconds(10))
+        let status = try await host.waitForExit(timeout: .seconds(20))
         let crashToExit = ContinuousClock.now - crashed
         print("\(consumer) crashed at \(position): exited \(crashToExit) after the first crash output")
         // Read through a mapping of its own, as a supervisor reads a dead worker's slot.
