@@ -35,6 +35,11 @@ package enum CrashReporting {
     /// later), so that a pipeline reading the log as JSON gets the crash too. The runtime's own
     /// `Fatal error: ...` line and the backtracer's `*** Signal ... ***` banner stay text.
     package static func workerBacktraceSetting(logFormat: LogFormat) -> String {
-        logFormat == .json ? workerBacktraceSetting + ",format=json" : workerBacktraceSetting
+        #if compiler(>=6.2)
+            logFormat == .json ? workerBacktraceSetting + ",format=json" : workerBacktraceSetting
+        #else
+            // Older runtimes know no `format` and would say so, in text, at every start.
+            workerBacktraceSetting
+        #endif
     }
 }

@@ -53,8 +53,9 @@ final class OffsetCommitter<Client: KafkaClient> {
         }
     }
 
-    /// Brings the next commit forward: a message was dead-lettered, and committing the offset
-    /// past it keeps the next consumer of its partition from copying it again.
+    /// Brings the next commit forward, to the end of this pass or 100 ms after the last commit,
+    /// whichever is later: a message was dead-lettered, and once the offset past it is committed
+    /// the next consumer of its partition does not copy it again.
     func commitSoon() {
         isCommitRequested = true
     }

@@ -8,6 +8,7 @@ enum WorkerEvent: Sendable {
     /// Stop the consumer with this failure (`pause_timeout: 0`).
     case stop(String)
     /// A message went to the dead-letter topic and the offset after it is stored: commit soon,
-    /// so that a consumer that dies next (a crash loop) does not copy it there again.
+    /// which narrows the window in which a consumer that dies next (a crash loop) copies it there
+    /// again to one pass of the loop.
     case deadLettered
 }

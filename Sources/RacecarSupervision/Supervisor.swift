@@ -254,7 +254,7 @@ package final class Supervisor {
 
         if stop != nil {
             if exit.isClean {
-                let cpu = formatSeconds((cpuSeconds * 100).rounded() / 100)
+                let cpu = formatSeconds((cpuSeconds * 1000).rounded() / 1000)
                 logger.info("\(worker) stopped after \(ranFor), \(cpu) s of CPU")
             } else {
                 logger.error("\(worker) \(exit) while stopping")

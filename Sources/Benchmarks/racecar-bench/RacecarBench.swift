@@ -344,7 +344,9 @@ struct RacecarBench: ParsableCommand {
                     }
                     results[key(build, variant), default: []].append(result)
                     func consuming(_ result: RunResult) -> String {
-                        guard let cpu = result.windowCPUNanoseconds, let messages = result.windowMessages else {
+                        guard let cpu = result.windowCPUNanoseconds, let messages = result.windowMessages,
+                            messages > 0
+                        else {
                             return ""
                         }
                         return

@@ -381,7 +381,7 @@ struct NoopReport {
     /// Time spent inside `process`, where the consumer reports it.
     let busyNanoseconds: UInt64?
     /// The process's CPU time while consuming, and the messages it covers (`cpu_window` in
-    /// process_status.h); nil when several instances each measured the same process.
+    /// process_status.h); nil when several instances each measured their process (`concurrency`).
     let windowCPUNanoseconds: UInt64?
     let windowMessages: Int?
 
