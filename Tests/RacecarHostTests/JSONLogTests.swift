@@ -108,7 +108,9 @@ import Testing
         for line in supervisor.stderr.split(separator: "\n") where !line.isEmpty {
             if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
                 if object["kind"] as? String == "crashReport" { reports.append(object) }
-                if (object["message"] as? String)?.contains(") killed by SIG") == true { crashes += 1 }
+                // A crash line names the message in flight; a worker stopped by the SIGTERM before
+                // it could handle it (just restarted) is not a crash.
+                if (object["message"] as? String)?.contains(" during process of ") == true { crashes += 1 }
             } else {
                 #expect(
                     line.contains("Fatal error: ") || line.hasPrefix("*** Signal ")

@@ -109,12 +109,15 @@ import Testing
 
         supervisor.send(SIGKILL)
         let killedAt = ContinuousClock.now
-        let gone = try await eventually(timeout: .seconds(2), interval: .milliseconds(20)) {
+        // Idle, the workers are gone in about 0.1 s: each stops gracefully on the signal the kernel
+        // sends it (commit, leave the group). The bound is for a worker that never notices; CI's
+        // load, the crash soak running beside this, once stretched the graceful stop past 2 s.
+        let gone = try await eventually(timeout: .seconds(5), interval: .milliseconds(20)) {
             pids.allSatisfy(processIsGone)
         }
         #expect(
             gone,
-            "no worker outlives its supervisor by more than 2 s; still running: \(pids.filter { !processIsGone($0) })")
+            "no worker outlives its supervisor by more than 5 s; still running: \(pids.filter { !processIsGone($0) })")
         print("SupervisedWorkersTests: workers gone \(ContinuousClock.now - killedAt) after kill -9 of the supervisor")
         // What the next supervisor to start would remove.
         SupervisorDirectory(supervisorPID: supervisor.pid).remove()
